@@ -1,0 +1,75 @@
+package milter.core.net;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+
+/**
+ * The socket implementation: native epoll where it loads (Linux), Java NIO otherwise. Both speak TCP and UNIX
+ * domain sockets. Every event loop group and channel class of a process comes from one transport, so channels
+ * of one session can share an event loop.
+ */
+public enum Transport {
+    EPOLL,
+    NIO;
+
+    /** Epoll when available, unless {@code -Dmilter.transport=nio} says otherwise. */
+    public static Transport best() {
+        if ("nio".equalsIgnoreCase(System.getProperty("milter.transport"))) {
+            return NIO;
+        }
+        return Epoll.isAvailable() ? EPOLL : NIO;
+    }
+
+    public IoHandlerFactory ioHandlerFactory() {
+        return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
+
+    /** An event loop group with daemon threads named {@code NAME-N}; {@code threads <= 0} means one per core. */
+    public EventLoopGroup newEventLoopGroup(int threads, String name) {
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(name, true), ioHandlerFactory());
+    }
+
+    public Class<? extends ServerChannel> serverChannelClass(ConnectionSpec spec) {
+        boolean unix = spec instanceof ConnectionSpec.Unix;
+        if (this == EPOLL) {
+            return unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class;
+        }
+        return unix ? NioServerDomainSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    public Class<? extends Channel> channelClass(ConnectionSpec spec) {
+        boolean unix = spec instanceof ConnectionSpec.Unix;
+        if (this == EPOLL) {
+            return unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class;
+        }
+        return unix ? NioDomainSocketChannel.class : NioSocketChannel.class;
+    }
+
+    /** The address form the transport's channels expect for a spec (epoll uses Netty's own UNIX address type). */
+    public SocketAddress socketAddress(ConnectionSpec spec) {
+        SocketAddress address = spec.toSocketAddress();
+        if (this == EPOLL && address instanceof UnixDomainSocketAddress unix) {
+            return new DomainSocketAddress(unix.getPath().toString());
+        }
+        return address;
+    }
+}
