@@ -1,0 +1,63 @@
+package milter.manager;
+
+/** Why a child stopped being usable in a session; carried by the failed stage of a {@link ChildChannel}. */
+public final class ChildFailure extends RuntimeException {
+
+    /** The kinds of failure, with upstream's log tag part. */
+    public enum Kind {
+        CONNECTION_TIMEOUT("connection"),
+        WRITING_TIMEOUT("writing"),
+        READING_TIMEOUT("reading"),
+        END_OF_MESSAGE_TIMEOUT("end-of-message"),
+        CONNECTION_ERROR("connection"),
+        PROTOCOL_ERROR("error"),
+        CLOSED("closed");
+
+        private final String tag;
+
+        Kind(String tag) {
+            this.tag = tag;
+        }
+
+        public String tag() {
+            return tag;
+        }
+
+        public boolean isTimeout() {
+            return this == CONNECTION_TIMEOUT || this == WRITING_TIMEOUT || this == READING_TIMEOUT
+                    || this == END_OF_MESSAGE_TIMEOUT;
+        }
+    }
+
+    private final Kind kind;
+
+    public ChildFailure(Kind kind, String message) {
+        super(message, null, false, false);
+        this.kind = kind;
+    }
+
+    public ChildFailure(Kind kind, String message, Throwable cause) {
+        super(message, cause, false, false);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Unwraps completion wrappers to the ChildFailure inside, or makes one from any other throwable. */
+    public static ChildFailure of(Throwable error) {
+        Throwable cause = error;
+        while (cause != null) {
+            if (cause instanceof ChildFailure failure) {
+                return failure;
+            }
+            if (cause.getCause() == null || cause.getCause() == cause) {
+                break;
+            }
+            cause = cause.getCause();
+        }
+        String message = cause == null ? "unknown error" : String.valueOf(cause.getMessage());
+        return new ChildFailure(Kind.PROTOCOL_ERROR, message, error);
+    }
+}

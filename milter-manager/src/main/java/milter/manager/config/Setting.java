@@ -1,0 +1,155 @@
+package milter.manager.config;
+
+import java.util.Locale;
+import milter.core.log.LogLevels;
+import milter.core.net.ConnectionSpec;
+import milter.core.protocol.Status;
+
+/**
+ * Every scalar key of {@code milter-manager.conf}, in the order {@code --show-config} prints them, with its type
+ * and upstream's default. Values are stored in their Java form: String, Boolean, Integer, Double, Status,
+ * ConnectionSpec.
+ */
+public enum Setting {
+    PACKAGE_PLATFORM("package.platform", Type.STRING, Platform.detect()),
+    PACKAGE_OPTIONS("package.options", Type.STRING, null),
+
+    SECURITY_PRIVILEGE_MODE("security.privilege_mode", Type.BOOLEAN, false),
+    SECURITY_EFFECTIVE_USER("security.effective_user", Type.STRING, null),
+    SECURITY_EFFECTIVE_GROUP("security.effective_group", Type.STRING, null),
+
+    LOG_LEVEL("log.level", Type.LOG_LEVEL, "default"),
+    LOG_PATH("log.path", Type.STRING, null),
+    LOG_USE_SYSLOG("log.use_syslog", Type.BOOLEAN, true),
+    LOG_SYSLOG_FACILITY("log.syslog_facility", Type.STRING, "mail"),
+
+    MANAGER_CONNECTION_SPEC("manager.connection_spec", Type.SPEC, Platform.defaultConnectionSpec()),
+    MANAGER_UNIX_SOCKET_MODE("manager.unix_socket_mode", Type.MODE, 0660),
+    MANAGER_UNIX_SOCKET_GROUP("manager.unix_socket_group", Type.STRING, null),
+    MANAGER_REMOVE_UNIX_SOCKET_ON_CREATE("manager.remove_unix_socket_on_create", Type.BOOLEAN, true),
+    MANAGER_REMOVE_UNIX_SOCKET_ON_CLOSE("manager.remove_unix_socket_on_close", Type.BOOLEAN, true),
+    MANAGER_DAEMON("manager.daemon", Type.BOOLEAN, false),
+    MANAGER_PID_FILE("manager.pid_file", Type.STRING, null),
+    MANAGER_MAINTENANCE_INTERVAL("manager.maintenance_interval", Type.INTEGER, 10),
+    MANAGER_SUSPEND_TIME_ON_UNACCEPTABLE("manager.suspend_time_on_unacceptable", Type.INTEGER, 5),
+    MANAGER_MAX_CONNECTIONS("manager.max_connections", Type.INTEGER, 0),
+    MANAGER_MAX_FILE_DESCRIPTORS("manager.max_file_descriptors", Type.INTEGER, 0),
+    MANAGER_CUSTOM_CONFIGURATION_DIRECTORY("manager.custom_configuration_directory", Type.STRING, null),
+    MANAGER_FALLBACK_STATUS("manager.fallback_status", Type.STATUS, Status.ACCEPT),
+    MANAGER_FALLBACK_STATUS_AT_DISCONNECT("manager.fallback_status_at_disconnect", Type.STATUS,
+            Status.TEMPORARY_FAILURE),
+    MANAGER_EVENT_LOOP_BACKEND("manager.event_loop_backend", Type.STRING, "glib"),
+    MANAGER_N_WORKERS("manager.n_workers", Type.INTEGER, 0),
+    MANAGER_PACKET_BUFFER_SIZE("manager.packet_buffer_size", Type.INTEGER, 0),
+    MANAGER_CONNECTION_CHECK_INTERVAL("manager.connection_check_interval", Type.INTEGER, 0),
+    MANAGER_CHUNK_SIZE("manager.chunk_size", Type.INTEGER, 65535),
+    MANAGER_MAX_PENDING_FINISHED_SESSIONS("manager.max_pending_finished_sessions", Type.INTEGER, 0),
+
+    CONTROLLER_CONNECTION_SPEC("controller.connection_spec", Type.SPEC, null),
+    CONTROLLER_UNIX_SOCKET_MODE("controller.unix_socket_mode", Type.MODE, 0660),
+    CONTROLLER_UNIX_SOCKET_GROUP("controller.unix_socket_group", Type.STRING, null),
+    CONTROLLER_REMOVE_UNIX_SOCKET_ON_CREATE("controller.remove_unix_socket_on_create", Type.BOOLEAN, true),
+    CONTROLLER_REMOVE_UNIX_SOCKET_ON_CLOSE("controller.remove_unix_socket_on_close", Type.BOOLEAN, true),
+
+    DATABASE_TYPE("database.type", Type.STRING, null),
+    DATABASE_NAME("database.name", Type.STRING, null),
+    DATABASE_HOST("database.host", Type.STRING, null),
+    DATABASE_PORT("database.port", Type.INTEGER, null),
+    DATABASE_PATH("database.path", Type.STRING, null),
+    DATABASE_USER("database.user", Type.STRING, null),
+    DATABASE_PASSWORD("database.password", Type.STRING, null);
+
+    /** Value types, with how a value given as text (command line, XML) is converted. */
+    public enum Type {
+        STRING, BOOLEAN, INTEGER, MODE, STATUS, SPEC, LOG_LEVEL
+    }
+
+    private final String key;
+    private final Type type;
+    private final Object defaultValue;
+
+    Setting(String key, Type type, Object defaultValue) {
+        this.key = key;
+        this.type = type;
+        this.defaultValue = defaultValue;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public Object defaultValue() {
+        return defaultValue;
+    }
+
+    /** The group a key belongs to: package, security, log, manager, controller or database. */
+    public String group() {
+        return key.substring(0, key.indexOf('.'));
+    }
+
+    public static Setting fromKey(String key) {
+        for (Setting setting : values()) {
+            if (setting.key.equals(key)) {
+                return setting;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Converts a value to this setting's Java type, checking it.
+     *
+     * @throws IllegalArgumentException naming the key, what it accepts and the value
+     */
+    public Object convert(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            switch (type) {
+                case STRING:
+                    return value.toString();
+                case BOOLEAN:
+                    if (value instanceof Boolean) {
+                        return value;
+                    }
+                    String text = value.toString().trim().toLowerCase(Locale.ROOT);
+                    if (text.equals("true") || text.equals("yes")) {
+                        return Boolean.TRUE;
+                    }
+                    if (text.equals("false") || text.equals("no")) {
+                        return Boolean.FALSE;
+                    }
+                    throw new IllegalArgumentException("should be one of [true, false]");
+                case INTEGER:
+                    if (value instanceof Number number) {
+                        return number.intValue();
+                    }
+                    return Integer.parseInt(value.toString().trim());
+                case MODE:
+                    if (value instanceof Number number) {
+                        return number.intValue();
+                    }
+                    return Integer.parseInt(value.toString().trim(), 8);
+                case STATUS:
+                    return value instanceof Status status ? Status.fallbackFromNick(status.nick())
+                            : Status.fallbackFromNick(value.toString());
+                case SPEC:
+                    return value instanceof ConnectionSpec ? value : ConnectionSpec.parse(value.toString());
+                case LOG_LEVEL:
+                    LogLevels.parse(value.toString());
+                    return value.toString();
+                default:
+                    throw new IllegalStateException(type.name());
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " should be a number but was <" + value + ">", e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage() + " but was <" + value + ">", e);
+        }
+    }
+}

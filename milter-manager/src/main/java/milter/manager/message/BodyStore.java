@@ -1,0 +1,181 @@
+package milter.manager.message;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * The body of the message being processed. Chunks are kept in memory (as retained buffers, not copies) up to a
+ * threshold; past it the body moves to a temporary file readable only by us, which is deleted when the store is
+ * closed (end of message, abort, error). Not thread-safe: one session, one event loop.
+ */
+public final class BodyStore implements AutoCloseable {
+    /** Upstream keeps up to 5 MiB of body in memory. */
+    public static final long DEFAULT_MEMORY_THRESHOLD = 5 * 1024 * 1024;
+
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+    private final long memoryThreshold;
+    private final Path tempDirectory;
+    private CompositeByteBuf memory;
+    private Path file;
+    private FileChannel channel;
+    private long size;
+
+    public BodyStore(long memoryThreshold, Path tempDirectory) {
+        this.memoryThreshold = memoryThreshold;
+        this.tempDirectory = tempDirectory;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** Whether the body has moved to a temporary file. */
+    public boolean onDisk() {
+        return channel != null;
+    }
+
+    /** The temporary file, or null while the body is in memory. */
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Appends a chunk (the caller keeps its own reference).
+     *
+     * @throws IOException when the temporary file cannot be created or written; the store is then closed
+     */
+    public void append(ByteBuf chunk) throws IOException {
+        int length = chunk.readableBytes();
+        if (length == 0) {
+            return;
+        }
+        if (channel == null && size + length > memoryThreshold) {
+            spill();
+        }
+        if (channel != null) {
+            try {
+                int written = 0;
+                while (written < length) {
+                    written += chunk.getBytes(chunk.readerIndex() + written, channel, size + written,
+                            length - written);
+                }
+            } catch (IOException e) {
+                close();
+                throw e;
+            }
+        } else {
+            if (memory == null) {
+                memory = Unpooled.compositeBuffer(Integer.MAX_VALUE);
+            }
+            memory.addComponent(true, chunk.retainedSlice());
+        }
+        size += length;
+    }
+
+    /**
+     * Up to {@code max} bytes from {@code offset}: a retained slice while in memory, a new buffer read from the
+     * file otherwise. The caller releases it.
+     */
+    public ByteBuf read(long offset, int max, ByteBufAllocator alloc) throws IOException {
+        if (offset < 0 || offset > size) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside body of " + size + " bytes");
+        }
+        int length = (int) Math.min(max, size - offset);
+        if (length == 0) {
+            return Unpooled.EMPTY_BUFFER;
+        }
+        if (channel == null) {
+            return memory.retainedSlice((int) offset, length);
+        }
+        ByteBuf out = alloc.ioBuffer(length);
+        try {
+            int read = 0;
+            while (read < length) {
+                int n = out.writeBytes(channel, offset + read, length - read);
+                if (n < 0) {
+                    throw new IOException("temporary body file ended early: " + file);
+                }
+                read += n;
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            out.release();
+            throw e;
+        }
+    }
+
+    /** Empties the store (a child replaces the body), keeping its configuration. */
+    public void clear() {
+        close();
+    }
+
+    /** Releases memory and deletes the temporary file. Safe to call more than once. */
+    @Override
+    public void close() {
+        if (memory != null) {
+            memory.release();
+            memory = null;
+        }
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // The file is deleted below; a failing close changes nothing for us.
+            }
+            channel = null;
+        }
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // DELETE_ON_CLOSE already unlinked it on most systems.
+            }
+            file = null;
+        }
+        size = 0;
+    }
+
+    private void spill() throws IOException {
+        Path created = Files.createTempFile(tempDirectory, "milter-manager-body-", ".tmp", OWNER_ONLY);
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(created, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.DELETE_ON_CLOSE);
+        } catch (IOException e) {
+            Files.deleteIfExists(created);
+            throw e;
+        }
+        file = created;
+        channel = opened;
+        if (memory != null) {
+            try {
+                long written = 0;
+                while (written < size) {
+                    written += memory.getBytes((int) written, channel, written, (int) (size - written));
+                }
+            } catch (IOException e) {
+                close();
+                throw e;
+            }
+            memory.release();
+            memory = null;
+        }
+    }
+}
