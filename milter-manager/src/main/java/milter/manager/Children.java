@@ -338,26 +338,83 @@ public final class Children {
         CompletableFuture<Reply> result = new CompletableFuture<>();
         Counter pending = new Counter(eligible.size(), () -> result.complete(finishParallel(stage)));
         for (Child child : eligible) {
+            if (stage == CommandType.CONNECT && child.hasStopper(stage)) {
+                connectStopped(child).whenComplete((stop, error) -> {
+                    if (finished || child.quitted()) {
+                        pending.done();
+                    } else if (error == null && stop) {
+                        applyStop(child, stage);
+                        pending.done();
+                    } else {
+                        sendParallel(child, stage, command, pending);
+                    }
+                });
+                continue;
+            }
             if (stoppedAt(child, stage, command)) {
                 applyStop(child, stage);
                 pending.done();
                 continue;
             }
-            sendMacros(child, stage);
-            child.lastStage = stage;
-            child.startWaiting();
-            child.channel.send(forChild(child, command)).whenComplete((reply, error) -> {
-                child.stopWaiting();
-                if (error != null) {
-                    Status fallback = fail(child, stage, ChildFailure.of(error));
-                    compile(stage, fallback);
-                } else {
-                    onParallelAnswer(child, stage, reply);
-                }
-                pending.done();
-            });
+            sendParallel(child, stage, command, pending);
         }
         return result;
+    }
+
+    private void sendParallel(Child child, CommandType stage, Command command, Counter pending) {
+        sendMacros(child, stage);
+        child.lastStage = stage;
+        child.startWaiting();
+        child.channel.send(forChild(child, command)).whenComplete((reply, error) -> {
+            child.stopWaiting();
+            if (error != null) {
+                Status fallback = fail(child, stage, ChildFailure.of(error));
+                compile(stage, fallback);
+            } else {
+                onParallelAnswer(child, stage, reply);
+            }
+            pending.done();
+        });
+    }
+
+    /** Asks the connect stoppers of a child in order; the first true stops it. Exceptions count as false. */
+    private CompletionStage<Boolean> connectStopped(Child child) {
+        ChildStopperContext context = new ChildStopperContext(child, CommandType.CONNECT);
+        CompletionStage<Boolean> decision = CompletableFuture.completedFuture(false);
+        for (ApplicableCondition condition : child.conditions) {
+            if (!condition.hasStopper(CommandType.CONNECT)) {
+                continue;
+            }
+            decision = decision.thenCompose(stopped -> {
+                if (stopped) {
+                    return CompletableFuture.completedFuture(true);
+                }
+                CompletionStage<Boolean> answer;
+                try {
+                    answer = condition.stopOnConnectAsync(context, clientHost, clientAddress);
+                } catch (RuntimeException e) {
+                    answer = CompletableFuture.failedFuture(e);
+                }
+                return answer.handle((stop, error) -> {
+                    if (error != null) {
+                        TaggedLogger.error(tag, "[children][error][applicable-condition][connect]",
+                                condition.name() + ": " + error);
+                        return false;
+                    }
+                    return Boolean.TRUE.equals(stop);
+                });
+            });
+        }
+        // An asynchronous answer may complete on another thread: come back to the session's loop.
+        CompletableFuture<Boolean> onLoop = new CompletableFuture<>();
+        decision.whenComplete((stop, error) -> {
+            if (loop.inEventLoop()) {
+                onLoop.complete(error == null && Boolean.TRUE.equals(stop));
+            } else {
+                loop.execute(() -> onLoop.complete(error == null && Boolean.TRUE.equals(stop)));
+            }
+        });
+        return onLoop;
     }
 
     private Reply noChildFallback(CommandType stage) {

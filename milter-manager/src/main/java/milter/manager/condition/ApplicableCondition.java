@@ -1,6 +1,8 @@
 package milter.manager.condition;
 
 import io.netty.buffer.ByteBuf;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import milter.core.protocol.CommandType;
 
 /**
@@ -20,6 +22,15 @@ public interface ApplicableCondition {
 
     default boolean stopOnConnect(StopperContext context, String host, ClientAddress address) {
         return false;
+    }
+
+    /**
+     * The connect stopper for conditions that must wait for something (a DNS answer): the engine calls this one,
+     * and holds the child's connect until the stage completes, without blocking the event loop. The context may
+     * only be used before this method returns. Defaults to {@link #stopOnConnect}.
+     */
+    default CompletionStage<Boolean> stopOnConnectAsync(StopperContext context, String host, ClientAddress address) {
+        return CompletableFuture.completedFuture(stopOnConnect(context, host, address));
     }
 
     default boolean stopOnHelo(StopperContext context, String fqdn) {
