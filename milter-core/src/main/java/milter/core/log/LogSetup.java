@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *   <li>syslog (when enabled): RFC 3164 datagrams ({@link SyslogDatagramAppender}) to {@code /dev/log} when it
  *       exists and Netty's native epoll transport is available, otherwise over UDP to {@code 127.0.0.1:514}.</li>
  * </ul>
- * Logger {@value TaggedLogger#LOGGER_NAME} is set to let every level through to the outputs, whose
+ * Logger {@value TaggedLogger#LOGGER_NAME} is set to TRACE, letting every level through to the outputs, whose
  * {@link LevelSetFilter}s apply upstream's level sets; other loggers (Netty, JRuby, ...) stay at WARN unless
  * {@code debug} or {@code trace} is wanted, then DEBUG.
  *
@@ -48,7 +48,7 @@ public final class LogSetup {
     private final LoggerContext context;
     private final LogOutputAppender main;
     private final SyslogDatagramAppender syslog;
-    private boolean installed = true;
+    private volatile boolean installed = true;
 
     private LogSetup(LoggerContext context, LogOutputAppender main, SyslogDatagramAppender syslog) {
         this.context = context;
@@ -131,7 +131,7 @@ public final class LogSetup {
     static void attach(LoggerContext context, List<Appender<ILoggingEvent>> appenders) {
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         Logger tagged = context.getLogger(TaggedLogger.LOGGER_NAME);
-        tagged.setLevel(Level.ALL);
+        tagged.setLevel(Level.TRACE);
         tagged.setAdditive(false);
         for (Appender<ILoggingEvent> appender : appenders) {
             root.addAppender(appender);

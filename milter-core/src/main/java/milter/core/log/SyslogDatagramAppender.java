@@ -92,8 +92,10 @@ public class SyslogDatagramAppender extends UnsynchronizedAppenderBase<ILoggingE
 
     @Override
     public void stop() {
+        // Attached to two loggers, the appender is stopped twice when they let go of it.
+        boolean wasStarted = isStarted();
         super.stop();
-        if (sender != null) {
+        if (wasStarted && sender != null) {
             sender.close();
         }
     }

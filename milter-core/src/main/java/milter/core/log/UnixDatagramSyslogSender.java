@@ -33,6 +33,9 @@ public final class UnixDatagramSyslogSender implements SyslogSender {
     private final Channel channel;
     private final DomainSocketAddress target;
 
+    // Active on registration lets an unbound, unconnected socket send: binding would create a file and
+    // connecting would tie the socket to one incarnation of the syslog daemon.
+    @SuppressWarnings("deprecation")
     public UnixDatagramSyslogSender(Path socket) {
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("UNIX datagram sockets need the native epoll transport: "

@@ -8,7 +8,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +57,7 @@ class DefaultLogConfiguratorTest {
         // No logback(-test).xml is on this module's class path, so logback ran DefaultLogConfigurator.
         Logger tagged = (Logger) LoggerFactory.getLogger(TaggedLogger.LOGGER_NAME);
         assertNotNull(tagged.getAppender(LogSetup.MAIN_APPENDER));
-        assertEquals(Level.ALL, tagged.getLevel());
+        assertEquals(Level.TRACE, tagged.getLevel());
     }
 
     @Test
@@ -117,5 +119,26 @@ class DefaultLogConfiguratorTest {
         } finally {
             System.setOut(saved);
         }
+    }
+
+    @Test
+    void theClassesWorkFromLogbackXmlAsDocumented() throws Exception {
+        Path log = dir.resolve("xml.log");
+        String xml = "<configuration>"
+                + "<appender name='out' class='milter.core.log.LogOutputAppender'>"
+                + "<path>" + log + "</path>"
+                + "<encoder class='milter.core.log.TaggedEncoder'><timestamp>false</timestamp></encoder>"
+                + "<filter class='milter.core.log.LevelSetFilter'/>"
+                + "</appender>"
+                + "<logger name='milter' level='TRACE' additivity='false'><appender-ref ref='out'/></logger>"
+                + "<root level='WARN'><appender-ref ref='out'/></root>"
+                + "</configuration>";
+        JoranConfigurator configurator = new JoranConfigurator();
+        configurator.setContext(context);
+        configurator.doConfigure(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+        context.getLogger(TaggedLogger.LOGGER_NAME).error(LogMarkers.of(LogLevel.ERROR), "[1] [x] error");
+        context.getLogger(TaggedLogger.LOGGER_NAME).info(LogMarkers.of(LogLevel.INFO), "[1] [x] info");
+        context.getLogger("io.netty.X").warn("w");
+        assertEquals("[1] [x] error\n[warning] io.netty.X: w\n", Files.readString(log));
     }
 }

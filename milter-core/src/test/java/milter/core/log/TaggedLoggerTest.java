@@ -130,7 +130,7 @@ class TaggedLoggerTest {
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         Logger tagged = (Logger) LoggerFactory.getLogger(TaggedLogger.LOGGER_NAME);
         assertEquals(Level.WARN, root.getLevel());
-        assertEquals(Level.ALL, tagged.getLevel());
+        assertEquals(Level.TRACE, tagged.getLevel());
         LoggerFactory.getLogger("io.netty.Test").info("hidden");
         LoggerFactory.getLogger("io.netty.Test").warn("shown");
         setup.setLevels(LogLevels.DEFAULT | LogLevel.DEBUG.bit());
