@@ -5,10 +5,11 @@ import org.slf4j.MarkerFactory;
 
 /** One SLF4J marker per upstream level, so appenders and the layout know the exact level of a line. */
 public final class LogMarkers {
-    private static final Marker[] MARKERS = new Marker[LogLevel.values().length];
+    private static final LogLevel[] LEVELS = LogLevel.values();
+    private static final Marker[] MARKERS = new Marker[LEVELS.length];
 
     static {
-        for (LogLevel level : LogLevel.values()) {
+        for (LogLevel level : LEVELS) {
             MARKERS[level.ordinal()] = MarkerFactory.getMarker(level.nick());
         }
     }
@@ -25,11 +26,12 @@ public final class LogMarkers {
         if (marker == null) {
             return null;
         }
-        for (LogLevel level : LogLevel.values()) {
-            if (MARKERS[level.ordinal()] == marker || level.nick().equals(marker.getName())) {
+        for (LogLevel level : LEVELS) {
+            if (MARKERS[level.ordinal()] == marker) {
                 return level;
             }
         }
-        return null;
+        // A marker from another marker factory (a deserialized event, a second SLF4J binding) still counts.
+        return LogLevel.fromNick(marker.getName());
     }
 }
