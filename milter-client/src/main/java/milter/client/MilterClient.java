@@ -14,6 +14,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -109,8 +110,17 @@ public final class MilterClient implements AutoCloseable {
         SocketAddress address;
         try {
             address = transport.socketAddress(spec);
-            if (spec instanceof ConnectionSpec.Unix unix && removeUnixSocketOnCreate) {
-                Files.deleteIfExists(unix.path());
+            if (spec instanceof ConnectionSpec.Unix unix) {
+                if (removeUnixSocketOnCreate) {
+                    Files.deleteIfExists(unix.path());
+                } else if (Files.exists(unix.path(), LinkOption.NOFOLLOW_LINKS)) {
+                    // The native transport would silently replace the file; upstream's bind(2) refuses.
+                    BindException inUse = new BindException("Address already in use: " + unix.path());
+                    TaggedLogger.error(TaggedLogger.NO_SESSION, "[client][prepare][listen][error]",
+                            "failed to listen: <" + spec + ">: " + inUse.getMessage());
+                    result.completeExceptionally(inUse);
+                    return result;
+                }
             }
         } catch (IOException | RuntimeException e) {
             TaggedLogger.error(TaggedLogger.NO_SESSION, "[client][prepare][error]", "<" + spec + ">: " + e);
