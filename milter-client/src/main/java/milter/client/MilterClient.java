@@ -70,7 +70,6 @@ public final class MilterClient implements AutoCloseable {
     private final Object lifecycle = new Object();
     private volatile Channel serverChannel;
     private volatile SocketAddress boundAddress;
-    private volatile boolean started;
     private volatile boolean startCalled;
     private volatile boolean closeCalled;
 
@@ -160,7 +159,6 @@ public final class MilterClient implements AutoCloseable {
             if (spec instanceof ConnectionSpec.Unix unix) {
                 changeUnixSocket(unix.path());
             }
-            started = true;
             TaggedLogger.info(TaggedLogger.NO_SESSION, "[client][listen][start]", "<" + boundSpec() + ">");
             result.complete(boundAddress);
         });
@@ -327,8 +325,9 @@ public final class MilterClient implements AutoCloseable {
             TaggedLogger.error(TaggedLogger.NO_SESSION, "[client][unix][error]",
                     "failed to " + (kept != null ? "restore" : "remove") + " the UNIX domain socket: <" + socket
                             + ">: " + e);
-            TaggedLogger.error(TaggedLogger.NO_SESSION, started ? "[client][run][success][cleanup][error]"
-                    : "[client][run][fail][cleanup][error]", "failed to cleanup: " + e);
+            // Only a started client has a socket to clean up, so this is always the successful run's clean-up.
+            TaggedLogger.error(TaggedLogger.NO_SESSION, "[client][run][success][cleanup][error]",
+                    "failed to cleanup: " + e);
         }
     }
 

@@ -78,6 +78,28 @@ class ClientSessionTest {
     }
 
     @Test
+    void exactNegotiationSendsTheMilterOptionUnchangedButOnlyHonoursOfferedNoReplyFlags() throws Exception {
+        ScriptedMilter milter = new ScriptedMilter();
+        milter.policy = NegotiationPolicy.EXACT;
+        Option exact = new Option(6, ActionFlags.ADD_HEADERS | ActionFlags.SET_SYMBOL_LIST,
+                ProtocolFlags.NO_REPLY_HEADER | ProtocolFlags.NO_REPLY_CONNECT,
+                Map.of(MacroStage.DATA, List.of("i")));
+        milter.negotiation = offer -> exact;
+        try (ClientHarness harness = new ClientHarness(ScriptedMilter.factory(milter));
+                FakeMta mta = harness.connect()) {
+            // This MTA offers no-reply for connect but not for headers.
+            Option offer = new Option(6, ActionFlags.ALL, ProtocolFlags.V2_MASK | ProtocolFlags.NO_REPLY_CONNECT);
+            assertEquals(exact, mta.negotiate(offer));
+            assertEquals(ProtocolFlags.NO_REPLY_CONNECT, milter.context.option().protocol());
+            mta.send(CONNECT);
+            mta.call(new Command.EnvelopeFrom("<a@example.com>"));
+            mta.call(new Command.EnvelopeRecipient("<b@example.org>"));
+            // The header still gets its reply: the MTA did not agree to skip it.
+            assertInstanceOf(Reply.Continue.class, mta.call(new Command.Header("Subject", "x")));
+        }
+    }
+
+    @Test
     void negotiationThatCannotBeFulfilledClosesTheConnection() throws Exception {
         ScriptedMilter milter = new ScriptedMilter();
         milter.negotiation = offer -> new Option(6, ActionFlags.CHANGE_ENVELOPE_FROM, 0);

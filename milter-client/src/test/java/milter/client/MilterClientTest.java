@@ -138,6 +138,26 @@ class MilterClientTest {
     }
 
     @Test
+    void pathThatCannotBeClearedFailsTheStart() throws Exception {
+        Path socket = dir.resolve("occupied");
+        Files.createDirectory(socket);
+        Files.writeString(socket.resolve("file"), "x");
+        try (LogCapture log = new LogCapture()) {
+            MilterClient client = MilterClient.builder(ConnectionSpec.parse("unix:" + socket),
+                    context -> new Milter() { }).threads(1).build();
+            try {
+                assertThrows(ExecutionException.class,
+                        () -> client.start().toCompletableFuture().get(20, TimeUnit.SECONDS));
+                LogCapture.Line line = log.await("[client][prepare][error]");
+                assertNotNull(line);
+                assertEquals(LogLevel.ERROR, line.level());
+            } finally {
+                client.close();
+            }
+        }
+    }
+
+    @Test
     void bindFailureIsLogged() throws Exception {
         try (LogCapture log = new LogCapture();
                 ClientHarness first = new ClientHarness(context -> new Milter() { })) {

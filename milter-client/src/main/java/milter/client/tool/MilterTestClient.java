@@ -1,5 +1,11 @@
 package milter.client.tool;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +22,7 @@ import milter.core.net.ConnectionSpec;
 import milter.core.protocol.ActionFlags;
 import milter.core.protocol.ProtocolFlags;
 import milter.core.protocol.Reply;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -203,6 +210,7 @@ public final class MilterTestClient {
     }
 
     public static void main(String[] args) {
+        configureConsoleLogging();
         Launch launch = launch(args, System.getenv(), System.out);
         if (launch.client() == null) {
             System.exit(launch.exitStatus());
@@ -215,6 +223,31 @@ public final class MilterTestClient {
             PidFile.remove(launch.pidFile());
         }
         System.exit(0);
+    }
+
+    /**
+     * Tagged lines go to standard output one per line, as upstream prints them; other libraries only report
+     * warnings. A logback configuration given with {@code -Dlogback.configurationFile} is left alone.
+     */
+    private static void configureConsoleLogging() {
+        if (System.getProperty("logback.configurationFile") != null
+                || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return;
+        }
+        context.reset();
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%msg%n");
+        encoder.start();
+        ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+        console.setContext(context);
+        console.setEncoder(encoder);
+        console.start();
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.WARN);
+        root.addAppender(console);
+        // The tagged logger filters by upstream's level set itself.
+        context.getLogger(TaggedLogger.LOGGER_NAME).setLevel(Level.ALL);
     }
 
     /** Parses {@code args} and starts listening; the caller waits on (or closes) the returned client. */
@@ -294,6 +327,8 @@ public final class MilterTestClient {
         try {
             client.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
+            TaggedLogger.error(TaggedLogger.NO_SESSION, "[client][main][error]",
+                    "failed to listen: <" + spec + ">: " + rootMessage(e));
             out.println("failed to listen: " + spec + ": " + rootMessage(e));
             client.close();
             return new Launch(1, null, null);

@@ -207,6 +207,15 @@ class MilterTestClientTest {
                 launch.client().close();
             }
         }
+        MilterClient first = launch("-s", "inet:0@[127.0.0.1]", "--threads=1");
+        try (milter.client.LogCaptureAccess log = new milter.client.LogCaptureAccess()) {
+            int port = ((java.net.InetSocketAddress) first.boundAddress()).getPort();
+            assertEquals(1, MilterTestClient.launch(new String[] {"-s", "inet:" + port + "@[127.0.0.1]"}, Map.of(),
+                    out).exitStatus());
+            assertTrue(log.has("[client][main][error] failed to listen: <inet:" + port + "@[127.0.0.1]>"));
+        } finally {
+            first.close();
+        }
         assertEquals(0, MilterTestClient.launch(new String[] {"--version"}, Map.of(), out).exitStatus());
         assertTrue(output().contains(MilterTestClient.VERSION));
     }
