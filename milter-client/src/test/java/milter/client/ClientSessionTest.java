@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelOption;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,10 @@ class ClientSessionTest {
             assertInstanceOf(Reply.Continue.class, mta.call(CONNECT));
             assertEquals(reply.protocol(), milter.context.option().protocol());
             assertEquals(Option.offer(6), milter.context.offer());
+            assertEquals(Boolean.TRUE, milter.context.channel().config().getOption(ChannelOption.TCP_NODELAY));
+            assertEquals(harness.address, milter.context.localAddress());
+            assertEquals("127.0.0.1", ((InetSocketAddress) milter.context.remoteAddress()).getAddress()
+                    .getHostAddress());
         }
     }
 
@@ -157,6 +163,7 @@ class ClientSessionTest {
                 "unknown HELP {j=mx.example.com, tls_version=TLSv1.3}",
                 "quit",
                 "closed"), milter.events());
+        assertEquals(0, milter.callsOffTheEventLoop.get());
     }
 
     @Test

@@ -20,6 +20,7 @@ import milter.core.protocol.Reply;
 class ScriptedMilter implements Milter {
     final List<String> events = new ArrayList<>();
     final CountDownLatch closed = new CountDownLatch(1);
+    final java.util.concurrent.atomic.AtomicInteger callsOffTheEventLoop = new java.util.concurrent.atomic.AtomicInteger();
     volatile ClientContext context;
     volatile Function<Option, Option> negotiation = offer -> new Option(offer.version(), offer.actions(), 0);
     volatile NegotiationPolicy policy = NegotiationPolicy.LIBMILTER;
@@ -45,6 +46,9 @@ class ScriptedMilter implements Milter {
     }
 
     private CompletionStage<Reply> stage(ClientContext ctx, Command command, String event) {
+        if (!ctx.eventLoop().inEventLoop()) {
+            callsOffTheEventLoop.incrementAndGet();
+        }
         Map<String, String> visible = ctx.macros().visible(command.type());
         record(visible.isEmpty() ? event : event + " " + visible);
         CompletionStage<Reply> scripted = script.apply(ctx, command);

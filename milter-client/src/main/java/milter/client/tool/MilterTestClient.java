@@ -280,6 +280,10 @@ public final class MilterTestClient {
     }
 
     private Launch start() {
+        if (quiet) {
+            // Nothing per session, not even the statistics line.
+            TaggedLogger.setLevels(LogLevels.parse("critical|error|warning"));
+        }
         if (verbose) {
             TaggedLogger.setLevels(LogLevels.ALL);
         }
