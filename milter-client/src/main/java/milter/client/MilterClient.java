@@ -143,7 +143,7 @@ public final class MilterClient implements AutoCloseable {
         }
         if (maxConnections > 0) {
             // Accept one connection per read so the limit is checked between two accepts.
-            bootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new ServerChannelRecvByteBufAllocator()
+            bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new ServerChannelRecvByteBufAllocator()
                     .maxMessagesPerRead(1));
         }
         ChannelFuture bind = bootstrap.bind(address);

@@ -48,7 +48,7 @@ final class LogCapture implements AutoCloseable {
         appender.setContext(logger.getLoggerContext());
         appender.start();
         logger.addAppender(appender);
-        logger.setLevel(Level.ALL);
+        logger.setLevel(Level.TRACE);
         TaggedLogger.setLevels(levels);
     }
 

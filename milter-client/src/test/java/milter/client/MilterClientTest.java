@@ -68,6 +68,7 @@ class MilterClientTest {
         Path socket = dir.resolve("kept.sock");
         try (ClientHarness harness = new ClientHarness("unix:" + socket, context -> new Milter() { },
                 b -> b.removeUnixSocketOnClose(false))) {
+            assertEquals(UnixDomainSocketAddress.of(socket), harness.address);
             assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         }
         assertTrue(Files.exists(socket));
@@ -105,6 +106,7 @@ class MilterClientTest {
         try (LogCapture log = new LogCapture()) {
             try (ClientHarness harness = new ClientHarness("unix:" + socket, context -> new Milter() { },
                     b -> b.unixSocketGroup(group))) {
+                assertEquals(UnixDomainSocketAddress.of(socket), harness.address);
                 Object gid = Files.getAttribute(socket, "unix:gid");
                 assertNotNull(log.await("[client][socket][unix][group][change] <" + group + ">(<" + gid + ">): <"
                         + socket + ">"));
@@ -127,6 +129,7 @@ class MilterClientTest {
         Path socket = dir.resolve("replaced.sock");
         try (LogCapture log = new LogCapture()) {
             try (ClientHarness harness = new ClientHarness("unix:" + socket, context -> new Milter() { }, b -> { })) {
+                assertEquals(UnixDomainSocketAddress.of(socket), harness.address);
                 // Someone replaced the socket with a directory that cannot simply be unlinked.
                 Files.delete(socket);
                 Files.createDirectory(socket);

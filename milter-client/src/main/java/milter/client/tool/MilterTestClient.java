@@ -247,7 +247,7 @@ public final class MilterTestClient {
         root.setLevel(Level.WARN);
         root.addAppender(console);
         // The tagged logger filters by upstream's level set itself.
-        context.getLogger(TaggedLogger.LOGGER_NAME).setLevel(Level.ALL);
+        context.getLogger(TaggedLogger.LOGGER_NAME).setLevel(Level.TRACE);
     }
 
     /** Parses {@code args} and starts listening; the caller waits on (or closes) the returned client. */
