@@ -120,7 +120,7 @@ public final class ServerSession {
     public static CompletionStage<ServerSession> connect(ServerOptions options, EventLoop loop, Transport transport) {
         ServerSession session = new ServerSession(options, loop);
         session.onLoop(() -> session.startConnect(transport));
-        return session.connected.copy();
+        return session.connected;
     }
 
     // ---------------------------------------------------------------- public API
@@ -187,7 +187,7 @@ public final class ServerSession {
      */
     public CompletionStage<Void> quit() {
         onLoop(this::doQuit);
-        return closed.copy();
+        return closed;
     }
 
     /**
@@ -213,7 +213,7 @@ public final class ServerSession {
 
     /** Completes (normally) when the connection is closed, for whatever reason; see {@link #failure()}. */
     public CompletionStage<Void> closeFuture() {
-        return closed.copy();
+        return closed;
     }
 
     /** The error that ended the session, or null while it is healthy or after a clean quit. Loop only. */
@@ -963,6 +963,9 @@ public final class ServerSession {
         return Double.toString(duration.toNanos() / 1e9);
     }
 
+    private static final java.util.regex.Pattern NATIVE_PREFIX =
+            java.util.regex.Pattern.compile("^\\w+\\(\\.\\.\\) failed(?: with error\\(-?\\d+\\))?: ");
+
     /** A cause's message without Netty's decorations ({@code connect(..) failed: }, trailing address). */
     static String reason(Throwable cause) {
         if (cause == null) {
@@ -970,12 +973,11 @@ public final class ServerSession {
         }
         String message = cause.getMessage();
         if (message == null || message.isEmpty()) {
-            return cause.getClass().getSimpleName();
+            // Netty's native transport reports ENOENT on a UNIX socket this way.
+            return cause instanceof java.io.FileNotFoundException ? "No such file or directory"
+                    : cause.getClass().getSimpleName();
         }
-        String prefix = "connect(..) failed: ";
-        if (message.startsWith(prefix)) {
-            message = message.substring(prefix.length());
-        }
+        message = NATIVE_PREFIX.matcher(message).replaceFirst("");
         int annotation = message.lastIndexOf(": /");
         if (annotation > 0) {
             message = message.substring(0, annotation);

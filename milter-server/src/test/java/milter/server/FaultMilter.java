@@ -20,8 +20,8 @@ import milter.core.net.ConnectionSpec;
  * wrongly, answer nothing, send garbage, hang up). It accepts connections one after the other and runs the
  * script on each.
  */
-final class FaultMilter implements AutoCloseable {
-    interface Script {
+public final class FaultMilter implements AutoCloseable {
+    public interface Script {
         void run(Peer peer) throws Exception;
     }
 
@@ -32,7 +32,7 @@ final class FaultMilter implements AutoCloseable {
     private final CountDownLatch finished = new CountDownLatch(1);
     private final CountDownLatch closing = new CountDownLatch(1);
 
-    FaultMilter(Script script) throws IOException {
+    public FaultMilter(Script script) throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         thread = new Thread(() -> {
             try {
@@ -57,7 +57,7 @@ final class FaultMilter implements AutoCloseable {
         thread.start();
     }
 
-    ConnectionSpec spec() {
+    public ConnectionSpec spec() {
         return ConnectionSpec.parse("inet:" + server.getLocalPort() + "@127.0.0.1");
     }
 
@@ -79,14 +79,14 @@ final class FaultMilter implements AutoCloseable {
     }
 
     /** A packet as read from the MTA side. */
-    record Packet(char code, byte[] payload) {
+    public record Packet(char code, byte[] payload) {
         String text() {
             return new String(payload, StandardCharsets.ISO_8859_1);
         }
     }
 
     /** One accepted connection. */
-    static final class Peer {
+    public static final class Peer {
         private final Socket socket;
         private final DataInputStream in;
         private final OutputStream out;
@@ -100,7 +100,7 @@ final class FaultMilter implements AutoCloseable {
         }
 
         /** The next packet, or null at end of stream. */
-        Packet read() throws IOException {
+        public Packet read() throws IOException {
             int length;
             try {
                 length = in.readInt();
@@ -114,7 +114,7 @@ final class FaultMilter implements AutoCloseable {
         }
 
         /** Reads packets until one with {@code code}; fails at end of stream. */
-        Packet expect(char code) throws IOException {
+        public Packet expect(char code) throws IOException {
             while (true) {
                 Packet packet = read();
                 if (packet == null) {
@@ -126,47 +126,47 @@ final class FaultMilter implements AutoCloseable {
             }
         }
 
-        void reply(char code, byte[] payload) throws IOException {
+        public void reply(char code, byte[] payload) throws IOException {
             ByteBuffer buffer = ByteBuffer.allocate(5 + payload.length);
             buffer.putInt(payload.length + 1).put((byte) code).put(payload);
             out.write(buffer.array());
             out.flush();
         }
 
-        void reply(char code) throws IOException {
+        public void reply(char code) throws IOException {
             reply(code, new byte[0]);
         }
 
         /** Answers the negotiate packet (which must come first) with the given words. */
-        void negotiate(int version, int actions, int protocol) throws IOException {
+        public void negotiate(int version, int actions, int protocol) throws IOException {
             expect('O');
             ByteBuffer buffer = ByteBuffer.allocate(12).putInt(version).putInt(actions).putInt(protocol);
             reply('O', buffer.array());
         }
 
-        void raw(byte[] bytes) throws IOException {
+        public void raw(byte[] bytes) throws IOException {
             out.write(bytes);
             out.flush();
         }
 
         /** Reads and drops everything until the MTA side closes. */
-        void drain() throws IOException {
+        public void drain() throws IOException {
             while (read() != null) {
                 // Nothing to do with it.
             }
         }
 
-        void close() throws IOException {
+        public void close() throws IOException {
             socket.close();
         }
 
         /** Does nothing (reads nothing) until the fault milter is closed. */
-        void hold() throws InterruptedException {
+        public void hold() throws InterruptedException {
             closing.await(60, TimeUnit.SECONDS);
         }
     }
 
-    static byte[] cstrings(String... strings) {
+    public static byte[] cstrings(String... strings) {
         StringBuilder out = new StringBuilder();
         for (String s : strings) {
             out.append(s).append('\0');
