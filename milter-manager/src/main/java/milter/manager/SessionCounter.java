@@ -2,11 +2,10 @@ package milter.manager;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import milter.core.log.TaggedLogger;
 
 /**
  * Process-wide session counts: how many MTA sessions are in progress (what the stress conditions look at) and
- * how many have finished, reported as upstream's {@code [sessions][finished] TOTAL(+NEW) PROCESSING}.
+ * how many have finished. (The listener itself logs {@code [sessions][finished]}.)
  */
 public final class SessionCounter {
     private final AtomicInteger processing = new AtomicInteger();
@@ -17,9 +16,8 @@ public final class SessionCounter {
     }
 
     public void finished() {
-        int now = processing.decrementAndGet();
-        long total = finished.incrementAndGet();
-        TaggedLogger.statistics(TaggedLogger.NO_SESSION, "[sessions][finished]", total + "(+1) " + now);
+        processing.decrementAndGet();
+        finished.incrementAndGet();
     }
 
     public int processing() {
