@@ -13,7 +13,7 @@ import java.util.Set;
  * forked benchmark JVMs the {@code java.class.path} of this one, so that is set to what this loader sees first.
  *
  * <pre>
- * mvn -o -q -pl milter-core -am test-compile exec:java -Dexec.args="milter.core.bench -f 1 -wi 3 -i 5"
+ * mvn -o -q -pl milter-core test-compile exec:java -Dexec.args="milter.core.bench -f 1 -wi 3 -i 5"
  * </pre>
  */
 public final class BenchmarkMain {
