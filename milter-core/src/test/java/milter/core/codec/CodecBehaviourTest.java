@@ -269,6 +269,24 @@ class CodecBehaviourTest {
     }
 
     @Test
+    void vector66IsRefusedOnlyWhenTheStreamEnds() {
+        for (MilterFrameDecoder decoder : List.of(new CommandDecoder(), new ReplyDecoder())) {
+            EmbeddedChannel channel = new EmbeddedChannel(decoder);
+            try {
+                assertFalse(channel.writeInbound(Unpooled.wrappedBuffer(Hex.bytes(TestVectors.V66))),
+                        "a partial packet is buffered, not refused");
+                assertFalse(decoder.failed());
+                MilterDecoderException error = assertThrows(MilterDecoderException.class, channel::finish);
+                assertEquals(Reason.UNEXPECTED_END, error.reason());
+                assertTrue(error.getMessage().contains("need more 9 bytes"), error.getMessage());
+                assertTrue(decoder.failed());
+            } finally {
+                channel.finishAndReleaseAll();
+            }
+        }
+    }
+
+    @Test
     void endOfStreamInsideTheLengthWordIsUnexpected() {
         MilterDecoderException error = assertThrows(MilterDecoderException.class,
                 () -> CodecChannels.decode(new ReplyDecoder(), Hex.bytes("00 00")));
