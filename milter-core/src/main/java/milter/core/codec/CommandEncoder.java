@@ -14,7 +14,8 @@ import milter.core.protocol.SocketFamily;
 
 /**
  * Encodes {@link Command}s (MTA side). Body data is not copied: each {@code B} packet is a small header buffer
- * followed by a retained slice of the chunk, split at {@value #MAX_BODY_CHUNK} bytes.
+ * followed by a retained slice of the chunk, split at {@value #MAX_BODY_CHUNK} bytes. End-of-message data longer
+ * than that is sent as {@code B} packets followed by an {@code E} with the rest.
  */
 @ChannelHandler.Sharable
 public class CommandEncoder extends MessageToMessageEncoder<Command> {
@@ -43,7 +44,10 @@ public class CommandEncoder extends MessageToMessageEncoder<Command> {
                     Frames.chunked(alloc, 'B', ((Command.Body) command).content(), MAX_BODY_CHUNK, out);
                     break;
                 case END_OF_MESSAGE:
-                    Frames.withData(alloc, 'E', ((Command.EndOfMessage) command).content(), out);
+                    // Data on E is a last body chunk to the milter; more than one chunk's worth goes ahead as
+                    // B packets so that no packet exceeds what a default peer accepts.
+                    Frames.lastChunk(alloc, 'B', 'E', ((Command.EndOfMessage) command).content(), MAX_BODY_CHUNK,
+                            out);
                     break;
                 default:
                     out.add(encodeSimple(alloc, command));

@@ -12,6 +12,12 @@ final class Frames {
 
     /** A buffer sized for the whole frame with length and code already written. */
     static ByteBuf start(ByteBufAllocator alloc, char code, int payloadSize) {
+        if (payloadSize > MilterFrameDecoder.ABSOLUTE_MAX_PAYLOAD) {
+            // No peer accepts such a frame (even the negotiated 1M extension stops here): refuse it rather than
+            // put a packet on the wire that makes the other side drop the connection.
+            throw new IllegalArgumentException("payload of " + payloadSize + " bytes exceeds the largest frame ("
+                    + MilterFrameDecoder.ABSOLUTE_MAX_PAYLOAD + " bytes)");
+        }
         ByteBuf buf = alloc.ioBuffer(Wire.LENGTH_BYTES + 1 + payloadSize);
         buf.writeInt(payloadSize + 1);
         buf.writeByte(code);
@@ -60,11 +66,23 @@ final class Frames {
         } while (remaining > 0);
     }
 
-    /** One packet whose payload is all of {@code data} (which may be empty). */
-    static void withData(ByteBufAllocator alloc, char code, ByteBuf data, List<Object> out) {
-        out.add(start(alloc, code, data.readableBytes()));
-        if (data.isReadable()) {
-            out.add(data.retainedSlice());
+    /**
+     * A packet {@code code} carrying the last at most {@code maxChunk} bytes of {@code data}, preceded by
+     * {@code leadCode} packets for whatever comes before (each a header buffer and a retained slice).
+     */
+    static void lastChunk(ByteBufAllocator alloc, char leadCode, char code, ByteBuf data, int maxChunk,
+            List<Object> out) {
+        int index = data.readerIndex();
+        int remaining = data.readableBytes();
+        while (remaining > maxChunk) {
+            out.add(start(alloc, leadCode, maxChunk));
+            out.add(data.retainedSlice(index, maxChunk));
+            index += maxChunk;
+            remaining -= maxChunk;
+        }
+        out.add(start(alloc, code, remaining));
+        if (remaining > 0) {
+            out.add(data.retainedSlice(index, remaining));
         }
     }
 }

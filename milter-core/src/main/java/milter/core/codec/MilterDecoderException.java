@@ -40,6 +40,11 @@ public final class MilterDecoderException extends DecoderException {
         this.reason = reason;
     }
 
+    public MilterDecoderException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
     public Reason reason() {
         return reason;
     }

@@ -73,10 +73,12 @@ public abstract class MilterFrameDecoder extends ByteToMessageDecoder {
                 in.skipBytes(in.readableBytes());
                 throw e;
             } catch (RuntimeException e) {
+                // A safety net: every malformed payload should be refused with its own reason above. Keeping
+                // the cause makes such a gap visible instead of letting a raw exception escape the pipeline.
                 failed = true;
                 in.skipBytes(in.readableBytes());
-                throw new MilterDecoderException(Reason.UNEXPECTED_COMMAND, "failed to decode packet '"
-                        + (char) code + "': " + e.getMessage());
+                throw new MilterDecoderException(Reason.UNEXPECTED_COMMAND, "failed to decode " + side() + " "
+                        + CommandDecoder.describe(code) + ": " + e, e);
             }
             out.add(message);
         }

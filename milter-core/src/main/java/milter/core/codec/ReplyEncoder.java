@@ -98,7 +98,7 @@ public class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                 return Frames.strings(alloc, code, List.of(((Reply.Quarantine) reply).reason()));
             case SET_SYMBOL_LIST: {
                 Reply.SetSymbolList list = (Reply.SetSymbolList) reply;
-                String names = String.join(" ", list.names());
+                String names = macroList(list.names());
                 ByteBuf buf = Frames.start(alloc, code, 4 + Wire.sizeOf(names));
                 buf.writeInt(list.stage().value());
                 Wire.writeString(buf, names, "macro list");
@@ -110,17 +110,36 @@ public class ReplyEncoder extends MessageToMessageEncoder<Reply> {
     }
 
     private static ByteBuf encodeNegotiate(ByteBufAllocator alloc, Option option) {
+        Map<MacroStage, List<String>> requests = option.macroRequests();
+        String[] lists = new String[requests.size()];
         int size = 12;
-        for (Map.Entry<MacroStage, List<String>> e : option.macroRequests().entrySet()) {
-            size += 4 + Wire.sizeOf(String.join(" ", e.getValue()));
+        int i = 0;
+        for (List<String> names : requests.values()) {
+            lists[i] = macroList(names);
+            size += 4 + Wire.sizeOf(lists[i]);
+            i++;
         }
         ByteBuf buf = Frames.start(alloc, 'O', size);
         buf.writeInt(option.version()).writeInt(option.actions()).writeInt(option.protocol());
-        for (Map.Entry<MacroStage, List<String>> e : option.macroRequests().entrySet()) {
-            buf.writeInt(e.getKey().value());
-            Wire.writeString(buf, String.join(" ", e.getValue()), "macro list");
+        i = 0;
+        for (MacroStage stage : requests.keySet()) {
+            buf.writeInt(stage.value());
+            Wire.writeString(buf, lists[i++], "macro list");
         }
         return buf;
+    }
+
+    /**
+     * The wire form of a macro list: names separated by one space. A name that is empty or holds a separator
+     * (space or comma) or a NUL would come out as different names on the other side, so it is refused.
+     */
+    private static String macroList(List<String> names) {
+        for (String name : names) {
+            if (name.isEmpty() || name.indexOf(' ') >= 0 || name.indexOf(',') >= 0 || name.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("invalid macro name in list: <" + name + ">");
+            }
+        }
+        return String.join(" ", names);
     }
 
     private static ByteBuf indexed(ByteBufAllocator alloc, char code, int index, String name, String value) {

@@ -109,14 +109,21 @@ public sealed interface ConnectionSpec {
         if (at >= 0) {
             portText = rest.substring(0, at);
             host = rest.substring(at + 1);
+            if (portText.isEmpty()) {
+                throw invalid(spec, "port is missing before '@'");
+            }
             if (host.isEmpty()) {
                 throw invalid(spec, "host is missing after '@'");
             }
         } else if (!ipv6 && rest.indexOf(':') > 0 && !isDigits(rest)) {
-            // Postfix writes inet:HOST:PORT.
+            // Postfix writes inet:HOST:PORT, with an IPv6 address in brackets ([::1]:PORT).
             int last = rest.lastIndexOf(':');
             host = rest.substring(0, last);
             portText = rest.substring(last + 1);
+            if (host.startsWith("[") && host.endsWith("]")
+                    && InetAddresses.isIpv6Literal(host.substring(1, host.length() - 1))) {
+                ipv6 = true;
+            }
         } else {
             portText = rest;
         }

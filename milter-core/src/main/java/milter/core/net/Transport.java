@@ -20,6 +20,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.util.Locale;
 
 /**
  * The socket implementation: native epoll where it loads (Linux), Java NIO otherwise. Both speak TCP and UNIX
@@ -30,12 +31,38 @@ public enum Transport {
     EPOLL,
     NIO;
 
-    /** Epoll when available, unless {@code -Dmilter.transport=nio} says otherwise. */
+    /** The system property that forces a transport: {@code nio}, {@code epoll} or {@code auto} (the default). */
+    public static final String PROPERTY = "milter.transport";
+
+    /**
+     * Epoll when available, unless {@code -Dmilter.transport=nio} says otherwise.
+     *
+     * @throws IllegalArgumentException when the property names no transport
+     * @throws IllegalStateException when epoll is asked for but cannot be loaded
+     */
     public static Transport best() {
-        if ("nio".equalsIgnoreCase(System.getProperty("milter.transport"))) {
-            return NIO;
+        return choose(System.getProperty(PROPERTY), Epoll.isAvailable());
+    }
+
+    /** The choice {@link #best()} makes for a property value (null when unset) and epoll's availability. */
+    static Transport choose(String requested, boolean epollAvailable) {
+        String wanted = requested == null ? "auto" : requested.trim().toLowerCase(Locale.ROOT);
+        switch (wanted) {
+            case "":
+            case "auto":
+                return epollAvailable ? EPOLL : NIO;
+            case "nio":
+                return NIO;
+            case "epoll":
+                if (!epollAvailable) {
+                    throw new IllegalStateException(PROPERTY + "=epoll but epoll is not available here: "
+                            + Epoll.unavailabilityCause());
+                }
+                return EPOLL;
+            default:
+                throw new IllegalArgumentException(PROPERTY + " should be one of auto, epoll, nio but was <"
+                        + requested + ">");
         }
-        return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
     public IoHandlerFactory ioHandlerFactory() {

@@ -46,6 +46,11 @@ final class Flags {
                 }
                 continue;
             }
+            if (nick.startsWith("0x")) {
+                // toString renders bits without a nick in hex; accept that form back.
+                word |= parseHex(part.trim(), what);
+                continue;
+            }
             int found = -1;
             for (int i = 0; i < nicks.length; i++) {
                 if (nicks[i].equals(nick)) {
@@ -59,6 +64,19 @@ final class Flags {
             word |= bits[found];
         }
         return word;
+    }
+
+    private static int parseHex(String text, String what) {
+        long value;
+        try {
+            value = Long.parseLong(text.substring(2), 16);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("unknown " + what + ": <" + text + ">", e);
+        }
+        if (value < 0 || value > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException(what + " out of 32 bits: <" + text + ">");
+        }
+        return (int) value;
     }
 
     static List<String> names(int word, int[] bits, String[] nicks) {
