@@ -160,6 +160,12 @@ public final class FaultMilter implements AutoCloseable {
             socket.close();
         }
 
+        /** Aborts the connection: the MTA side sees a reset, not an orderly end of stream. */
+        public void reset() throws IOException {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        }
+
         /** Does nothing (reads nothing) until the fault milter is closed. */
         public void hold() throws InterruptedException {
             closing.await(60, TimeUnit.SECONDS);
