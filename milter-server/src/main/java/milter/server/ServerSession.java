@@ -70,6 +70,9 @@ import milter.core.protocol.Status;
  * <p>Buffers: a {@link Command.Body} or end-of-message data handed to the session is owned by it from then on,
  * whatever happens; replace-body replies given to an end-of-message listener are released when the listener
  * returns (retain to keep).
+ *
+ * <p>Returned stages are the session's own futures: they fail with the typed exception itself (not wrapped),
+ * and callers must not complete them.
  */
 public final class ServerSession {
     /** Largest body chunk in one packet. */

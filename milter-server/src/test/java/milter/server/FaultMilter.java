@@ -67,14 +67,19 @@ public final class FaultMilter implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         closing.countDown();
         server.close();
         for (Socket socket : sockets) {
             socket.close();
         }
-        if (!finished.await(10, TimeUnit.SECONDS)) {
-            throw new AssertionError("fault milter thread did not stop");
+        try {
+            if (!finished.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("fault milter thread did not stop");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while stopping the fault milter", e);
         }
     }
 
@@ -157,6 +162,12 @@ public final class FaultMilter implements AutoCloseable {
         }
 
         public void close() throws IOException {
+            socket.close();
+        }
+
+        /** Aborts the connection: the MTA side sees a reset, not an orderly end of stream. */
+        public void reset() throws IOException {
+            socket.setSoLinger(true, 0);
             socket.close();
         }
 

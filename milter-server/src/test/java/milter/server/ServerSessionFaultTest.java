@@ -268,6 +268,21 @@ class ServerSessionFaultTest {
     }
 
     @Test
+    void connectionResetWhileAReplyIsDueIsAReadError() throws Exception {
+        try (FaultMilter milter = milter(peer -> {
+            peer.expect('H');
+            peer.reset();
+        }); LogCapture log = new LogCapture()) {
+            ServerSession session = negotiated(milter);
+            MilterClosedException e = awaitFailure(session.send(HELO), MilterClosedException.class);
+            assertEquals("helo", e.state());
+            String line = log.require("[agent][error][reader]");
+            assertTrue(line.contains("Connection reset"), line);
+            await(session.closeFuture());
+        }
+    }
+
+    @Test
     void peerClosingWithNothingOutstandingCompletesTheCloseFuture() throws Exception {
         try (FaultMilter milter = milter(FaultMilter.Peer::close)) {
             ServerSession session = negotiated(milter);

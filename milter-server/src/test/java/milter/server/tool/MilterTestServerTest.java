@@ -289,11 +289,11 @@ class MilterTestServerTest {
                     + " max=[0-9.]+ ms\n.*"), run.output());
             Run strict = run(withSpec(milter, "--n-sessions", "3", "--concurrency", "3"));
             assertEquals(0, strict.exit(), strict.output());
-            milter.close();
-            Run failing = run(withSpec(milter, "--n-sessions", "2", "--concurrency", "2"));
-            assertEquals(1, failing.exit(), failing.output());
-            assertTrue(failing.output().contains("errors: 2\nerror: Failed to connect to"), failing.output());
         }
+        Run failing = run("-s", "unix:/nonexistent/milter.sock", "--n-sessions", "2", "--concurrency", "2");
+        assertEquals(1, failing.exit(), failing.output());
+        assertTrue(failing.output().contains("errors: 2\nerror: Failed to connect to unix:/nonexistent/milter.sock:"
+                + " No such file or directory (2)\n"), failing.output());
         try (PythonMilter milter = start(b -> b.reply("helo", "reject"))) {
             Run unexpected = run(withSpec(milter, "--n-sessions", "2", "--concurrency", "1"));
             assertEquals(1, unexpected.exit(), unexpected.output());
