@@ -11,15 +11,27 @@ module Milter
       def initialize(session)
         @session = session
         @files = Set.new
+        @fixed_location = nil
       end
 
       # [FILE, LINE] of an assignment: the innermost frame in a configuration
       # file, else the innermost frame outside this library.
       def location(locations)
+        return @fixed_location if @fixed_location
         frame = locations.find {|location| @files.include?(location.path)}
         frame ||= locations.find {|location| not library?(location.path)}
         frame ||= locations.first
         frame ? [frame.path, frame.lineno] : [nil, 0]
+      end
+
+      # Records every location inside the block as LOCATION (what the
+      # library does on behalf of a configuration line, e.g. policies).
+      def with_location(location)
+        saved = @fixed_location
+        @fixed_location = location
+        yield
+      ensure
+        @fixed_location = saved
       end
 
       private
@@ -491,7 +503,7 @@ module Milter
       end
 
       def define_policy(name)
-        policy = Policy.new(name)
+        policy = Policy.new(name, @load_context.location(caller_locations(1)))
         yield(policy) if block_given?
         @policy_manager << policy
         policy
@@ -556,7 +568,7 @@ module Milter
           file = frames.first.path
           line = frames.first.lineno
         end
-        message = error.message
+        message = error.message.to_s.strip
         match = /\A(.+?):(\d+): /.match(message) if error.is_a?(SyntaxError)
         if match and @load_context.files.include?(match[1])
           file = match[1]

@@ -18,8 +18,17 @@ module Milter
         @policies.empty?
       end
 
+      # The condition and its additions are recorded at the first
+      # define_policy.
       def apply
         return if @policies.empty?
+        @loader.load_context.with_location(@policies.first.location) do
+          apply_policies
+        end
+      end
+
+      private
+      def apply_policies
         policies = @policies.dup.freeze
         @loader.define_applicable_condition(CONDITION_NAME) do |condition|
           condition.description = "Apply policies defined by define_policy"
@@ -54,11 +63,12 @@ module Milter
     end
 
     class Policy
-      attr_reader :name
+      attr_reader :name, :location
       attr_accessor :milters, :host, :address, :fqdn, :from, :recipient
 
-      def initialize(name)
+      def initialize(name, location = [nil, 0])
         @name = name
+        @location = location
         @milters = []
         @host = nil
         @address = nil

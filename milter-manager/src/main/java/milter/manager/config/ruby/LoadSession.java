@@ -198,7 +198,7 @@ public final class LoadSession {
     }
 
     /**
-     * Replaces a draft's condition list.
+     * Replaces a draft's condition list; conditions that stay keep their recorded location.
      *
      * @return null, or {@code applicable condition should be one of [...] but was VALUE}
      */
@@ -212,7 +212,9 @@ public final class LoadSession {
             checked.add(text);
         }
         for (String old : draft.conditions()) {
-            builder.location("milter[" + draft.name() + "].applicable_condition[" + old + "]", null);
+            if (!checked.contains(old)) {
+                builder.location("milter[" + draft.name() + "].applicable_condition[" + old + "]", null);
+            }
         }
         draft.setConditions(checked);
         return null;

@@ -44,9 +44,12 @@ public final class RubyChildContext extends RubyObject {
         return RubyStrings.wire(thread.runtime, context.macro(name.asJavaString()));
     }
 
+    /** Sets a macro for the child's pending command; nil sets nothing (a macro cannot be removed). */
     @JRubyMethod(name = "[]=")
     public IRubyObject setMacro(ThreadContext thread, IRubyObject name, IRubyObject value) {
-        context.setMacro(name.asJavaString(), RubyStrings.toWire(value));
+        if (!value.isNil()) {
+            context.setMacro(name.asJavaString(), RubyStrings.toWire(value));
+        }
         return value;
     }
 
