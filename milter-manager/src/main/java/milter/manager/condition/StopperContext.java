@@ -9,6 +9,11 @@ import milter.core.protocol.Status;
  */
 public interface StopperContext {
 
+    /** The session's log id ({@code [ID]} in log lines), or {@link milter.core.log.TaggedLogger#NO_SESSION}. */
+    default long sessionId() {
+        return milter.core.log.TaggedLogger.NO_SESSION;
+    }
+
     /** The egg name of the child. */
     String name();
 

@@ -19,12 +19,14 @@ public final class Configuration {
     private final Map<String, String> locations;
     private final List<Egg> eggs;
     private final Map<String, ApplicableCondition> conditions;
+    private final ConfigurationHooks hooks;
 
     private Configuration(Builder builder) {
         this.values = new EnumMap<>(builder.values);
         this.locations = Collections.unmodifiableMap(new LinkedHashMap<>(builder.locations));
         this.eggs = List.copyOf(builder.eggs.values());
         this.conditions = Collections.unmodifiableMap(new LinkedHashMap<>(builder.conditions));
+        this.hooks = builder.hooks;
     }
 
     public static Configuration defaults() {
@@ -41,6 +43,7 @@ public final class Configuration {
         builder.locations.putAll(locations);
         eggs.forEach(egg -> builder.eggs.put(egg.name(), egg));
         builder.conditions.putAll(conditions);
+        builder.hooks = hooks;
         return builder;
     }
 
@@ -101,6 +104,11 @@ public final class Configuration {
         return conditions.get(name);
     }
 
+    /** What the configuration asked the daemon to run: maintenance and event-loop hooks, connection checkers. */
+    public ConfigurationHooks hooks() {
+        return hooks;
+    }
+
     public Status fallbackStatus() {
         return status(Setting.MANAGER_FALLBACK_STATUS);
     }
@@ -117,6 +125,7 @@ public final class Configuration {
         private final Map<String, String> locations = new LinkedHashMap<>();
         private final LinkedHashMap<String, Egg> eggs = new LinkedHashMap<>();
         private final LinkedHashMap<String, ApplicableCondition> conditions = new LinkedHashMap<>();
+        private ConfigurationHooks hooks = ConfigurationHooks.NONE;
 
         private Builder() {
             for (Setting setting : Setting.values()) {
@@ -181,6 +190,41 @@ public final class Configuration {
 
         public ApplicableCondition condition(String name) {
             return conditions.get(name);
+        }
+
+        public Builder removeCondition(String name) {
+            conditions.remove(name);
+            return this;
+        }
+
+        public List<String> conditionNames() {
+            return new ArrayList<>(conditions.keySet());
+        }
+
+        public Builder hooks(ConfigurationHooks hooks) {
+            this.hooks = java.util.Objects.requireNonNull(hooks, "hooks");
+            return this;
+        }
+
+        public ConfigurationHooks hooks() {
+            return hooks;
+        }
+
+        /** The location recorded for a key, or null. */
+        public String location(String key) {
+            return locations.get(key);
+        }
+
+        /** Every recorded location ({@code KEY -> FILE:LINE}), read only. */
+        public Map<String, String> locations() {
+            return Collections.unmodifiableMap(locations);
+        }
+
+        /** Forgets the locations of a key and of every key below it ({@code milter[NAME]}, {@code milter[NAME].x}). */
+        public Builder removeLocations(String prefix) {
+            locations.keySet().removeIf(key -> key.equals(prefix) || key.startsWith(prefix + ".")
+                    || key.startsWith(prefix + "["));
+            return this;
         }
 
         public Configuration build() {

@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The platform name upstream's packaging selects defaults by. */
-final class Platform {
+public final class Platform {
     private Platform() {
     }
 
-    static String detect() {
+    public static String detect() {
         String forced = System.getProperty("milter.manager.platform");
         if (forced != null) {
             return forced;
@@ -26,7 +26,12 @@ final class Platform {
     }
 
     static String defaultConnectionSpec() {
-        switch (detect()) {
+        return defaultConnectionSpec(detect());
+    }
+
+    /** The MTA-facing socket upstream's packages use on a platform. */
+    public static String defaultConnectionSpec(String platform) {
+        switch (platform == null ? "unknown" : platform) {
             case "debian":
                 return "unix:/run/milter-manager/milter-manager.sock";
             case "redhat":

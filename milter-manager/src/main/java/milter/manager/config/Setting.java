@@ -100,10 +100,32 @@ public enum Setting {
         return null;
     }
 
+    /** What the setting accepts, as the tail of an error message: {@code should be one of [true, false]}. */
+    public String expectation() {
+        switch (type) {
+            case BOOLEAN:
+                return "should be one of [true, false]";
+            case INTEGER:
+                return "should be an integer";
+            case MODE:
+                return "should be a file mode (an integer such as 0660, or an octal string)";
+            case STATUS:
+                return "should be one of [accept, temporary-failure, reject, discard]";
+            case SPEC:
+                return "should be a connection spec (unix:PATH, inet:PORT@HOST, inet6:PORT@HOST)";
+            case LOG_LEVEL:
+                return "should be a combination of [default, none, critical, error, warning, message, info, debug,"
+                        + " trace, statistics, profile, all] joined by |";
+            default:
+                return "should be a string";
+        }
+    }
+
     /**
      * Converts a value to this setting's Java type, checking it.
      *
-     * @throws IllegalArgumentException naming the key, what it accepts and the value
+     * @throws IllegalArgumentException {@code KEY should be ... but was <VALUE>}, with the cause's detail for
+     *                                  connection specs
      */
     public Object convert(Object value) {
         if (value == null) {
@@ -124,15 +146,15 @@ public enum Setting {
                     if (text.equals("false") || text.equals("no")) {
                         return Boolean.FALSE;
                     }
-                    throw new IllegalArgumentException("should be one of [true, false]");
+                    throw new IllegalArgumentException(text);
                 case INTEGER:
                     if (value instanceof Number number) {
-                        return number.intValue();
+                        return toInt(number);
                     }
                     return Integer.parseInt(value.toString().trim());
                 case MODE:
                     if (value instanceof Number number) {
-                        return number.intValue();
+                        return toInt(number);
                     }
                     return Integer.parseInt(value.toString().trim(), 8);
                 case STATUS:
@@ -146,10 +168,17 @@ public enum Setting {
                 default:
                     throw new IllegalStateException(type.name());
             }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " should be a number but was <" + value + ">", e);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage() + " but was <" + value + ">", e);
+            String detail = type == Type.SPEC ? " (" + e.getMessage() + ")" : "";
+            throw new IllegalArgumentException(key + " " + expectation() + " but was <" + value + ">" + detail, e);
         }
+    }
+
+    private static int toInt(Number number) {
+        long value = number.longValue();
+        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("out of range: " + value);
+        }
+        return (int) value;
     }
 }
