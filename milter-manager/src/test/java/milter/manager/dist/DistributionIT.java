@@ -22,6 +22,26 @@ class DistributionIT {
     Path config;
 
     private void writeConfig(int portA, int portB) throws Exception {
+        copyStockConfiguration();
+        writeLocal("manager.connection_spec = \"inet:0@[127.0.0.1]\"\n"
+                + milter("child-a", portA) + milter("child-b", portB));
+    }
+
+    private static String milter(String name, int port) {
+        return "define_milter(\"" + name + "\") do |milter|\n"
+                + "  milter.connection_spec = \"inet:" + port + "@[127.0.0.1]\"\n"
+                + "end\n";
+    }
+
+    private void writeLocal(String text) throws Exception {
+        Path local = config.resolve("milter-manager.local.conf");
+        Path temporary = config.resolve("milter-manager.local.conf.new");
+        Files.writeString(temporary, text);
+        Files.move(temporary, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void copyStockConfiguration() throws Exception {
         Path conf = DistProcess.dist().resolve("conf");
         try (var files = Files.walk(conf)) {
             for (Path source : (Iterable<Path>) files::iterator) {
@@ -33,14 +53,6 @@ class DistributionIT {
                 }
             }
         }
-        Files.writeString(config.resolve("milter-manager.local.conf"), ""
-                + "manager.connection_spec = \"inet:0@[127.0.0.1]\"\n"
-                + "define_milter(\"child-a\") do |milter|\n"
-                + "  milter.connection_spec = \"inet:" + portA + "@[127.0.0.1]\"\n"
-                + "end\n"
-                + "define_milter(\"child-b\") do |milter|\n"
-                + "  milter.connection_spec = \"inet:" + portB + "@[127.0.0.1]\"\n"
-                + "end\n");
     }
 
     @Test
@@ -73,6 +85,39 @@ class DistributionIT {
                 manager.signal("TERM");
                 assertEquals(0, manager.waitFor(WAIT), manager.output());
                 assertFalse(manager.isAlive());
+            }
+        }
+    }
+
+    @Test
+    void reloadDuringAStreamOfSessionsLosesNoneAndLaterSessionsUseTheNewChildren() throws Exception {
+        try (DistProcess a = DistProcess.start("milter-test-client", "-s", "inet:0@127.0.0.1", "--log-level=info",
+                "--quiet", "--add-header", "X-Child:a");
+                DistProcess c = DistProcess.start("milter-test-client", "-s", "inet:0@127.0.0.1",
+                        "--log-level=info", "--quiet", "--add-header", "X-Child:c")) {
+            int portA = a.awaitListeningPort();
+            int portC = c.awaitListeningPort();
+            copyStockConfiguration();
+            writeLocal("manager.connection_spec = \"inet:0@[127.0.0.1]\"\n" + milter("child-a", portA));
+            try (DistProcess manager = DistProcess.start("milter-manager", "-c", config.toString(), "--no-daemon",
+                    "--log-level=default|info")) {
+                String spec = "inet:" + manager.awaitListeningPort() + "@127.0.0.1";
+                try (DistProcess load = DistProcess.start("milter-test-server", "-s", spec, "--n-sessions", "20000",
+                        "--concurrency", "4", "-f", "<from@example.org>", "-r", "<to@example.com>", "-b", "x")) {
+                    writeLocal("manager.connection_spec = \"inet:0@[127.0.0.1]\"\n" + milter("child-c", portC));
+                    manager.signal("HUP");
+                    manager.awaitLine(Pattern.compile("\\[manager\\]\\[reload\\] configuration reloaded"), WAIT);
+                    assertTrue(load.isAlive(), "the reload should land while sessions are running");
+                    assertEquals(0, load.waitFor(Duration.ofMinutes(5)), load.output());
+                    assertTrue(load.output().contains("errors: 0"), load.output());
+                }
+                DistProcess after = DistProcess.start("milter-test-server", "-s", spec, "-f", "<from@example.org>",
+                        "-r", "<to@example.com>", "--output-message");
+                assertEquals(0, after.waitFor(WAIT), after.output());
+                assertTrue(after.output().contains("+ X-Child: c"), after.output());
+                assertFalse(after.output().contains("X-Child: a"), after.output());
+                manager.signal("TERM");
+                assertEquals(0, manager.waitFor(WAIT), manager.output());
             }
         }
     }
