@@ -39,6 +39,8 @@ final class DistProcess implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove("MILTER_MANAGER_CONFIG_DIR");
+        // Tests define their own children: milters installed on the machine must not be detected and added.
+        builder.environment().put("MILTER_JAVA_OPTS", "-Dmilter.manager.platform=unknown");
         return new DistProcess(builder.start());
     }
 
