@@ -16,12 +16,14 @@ import milter.manager.condition.ApplicableCondition;
 import milter.manager.condition.ClientAddress;
 import milter.manager.condition.TestStopperContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Configuration load time and the cost of one stopper call, measured with plain loops (figures in
- * docs/performance.md). Not part of the test run (the name matches none of surefire's patterns); run it with
+ * docs/performance.md). Never part of a test run (disabled unless {@code milter.benchmark=true}); run it with
  *
- * <pre>mvn -o -q -pl milter-manager -am test -Dtest=ConfigurationBenchmark -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>mvn -o -q -pl milter-manager -am test -Dtest=ConfigurationBenchmark -Dmilter.benchmark=true
+ *     -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
  * It only checks that each measured call gives the expected answer; it asserts nothing about speed.
  */
@@ -31,6 +33,7 @@ class ConfigurationBenchmark {
     private static final int ROUNDS = 3;
 
     @Test
+    @EnabledIfSystemProperty(named = "milter.benchmark", matches = "true")
     void measure() throws IOException {
         run(System.out);
     }
