@@ -2,6 +2,7 @@
 # Loaded once into the manager's JRuby runtime.
 
 require "java"
+require "rbconfig"
 require "ipaddr"
 require "set"
 require "shellwords"

@@ -275,6 +275,21 @@ class ConditionDefinitionTest {
     }
 
     @Test
+    void otherStagesCannotWait() {
+        CompletableFuture<Boolean> pending = new CompletableFuture<>();
+        SharedLoader.loader().runtime().ruby().getGlobalVariables().set("$pending",
+                org.jruby.javasupport.JavaUtil.convertJavaToRuby(SharedLoader.loader().runtime().ruby(), pending));
+        Configuration c = load(
+                "pending = $pending",
+                "define_applicable_condition(\"Helo\") do |condition|",
+                "  condition.define_helo_stopper {|context, fqdn| pending}",
+                "end");
+        assertFalse(c.condition("Helo").stopOnHelo(new TestStopperContext("m"), "x"), "not known yet: go");
+        pending.complete(true);
+        assertTrue(c.condition("Helo").stopOnHelo(new TestStopperContext("m"), "x"), "known: its value");
+    }
+
+    @Test
     void redefinitionKeepsOnlyTheDescription() {
         Configuration c = load(
                 "define_applicable_condition(\"C\") do |condition|",

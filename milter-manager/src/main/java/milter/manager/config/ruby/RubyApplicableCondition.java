@@ -193,11 +193,20 @@ public final class RubyApplicableCondition implements ApplicableCondition {
         System.arraycopy(rest, 0, args, 1, rest.length);
         for (RubyProc proc : procs) {
             IRubyObject answer = call(thread, proc, stage, context, args);
-            if (answer != null && answer.isTrue()) {
+            if (answer != null && stops(answer)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Only connect stoppers may answer later; elsewhere a deferred answer counts if it is already known. */
+    private static boolean stops(IRubyObject answer) {
+        if (JavaUtil.isJavaObject(answer)
+                && JavaUtil.unwrapJavaObject(answer) instanceof CompletionStage<?> deferred) {
+            return truthy(deferred.toCompletableFuture().getNow(null));
+        }
+        return answer.isTrue();
     }
 
     /** Calls a stopper; null when it raised (logged). */
