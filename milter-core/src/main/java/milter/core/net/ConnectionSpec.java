@@ -3,6 +3,7 @@ package milter.core.net;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
@@ -89,7 +90,12 @@ public sealed interface ConnectionSpec {
                 if (rest.isEmpty()) {
                     throw invalid(spec, "socket path is missing");
                 }
-                return new Unix(Path.of(rest));
+                try {
+                    return new Unix(Path.of(rest));
+                } catch (InvalidPathException e) {
+                    // A NUL byte, typically: say which spec it was, not just which path.
+                    throw invalid(spec, "invalid socket path: " + e.getReason());
+                }
             case "inet":
                 return parseInet(spec, rest, false);
             case "inet6":

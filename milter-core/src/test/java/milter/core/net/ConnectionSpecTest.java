@@ -100,6 +100,16 @@ class ConnectionSpecTest {
         }
     }
 
+    /** Found by ConnectionSpecFuzzTargetTest: the path's own exception did not say which spec it came from. */
+    @Test
+    void aNulInTheSocketPathNamesTheSpec() {
+        String spec = "unix:/tmp/\0x.sock";
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> ConnectionSpec.parse(spec));
+        assertTrue(error.getMessage().startsWith("invalid connection spec: <" + spec + ">: invalid socket path"),
+                error.getMessage());
+    }
+
     @Test
     void nullIsAClearError() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
