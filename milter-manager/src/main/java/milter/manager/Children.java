@@ -14,7 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.IntSupplier;
 import milter.core.log.LogLevel;
 import milter.core.log.SessionIds;
@@ -26,7 +26,6 @@ import milter.core.protocol.Macros;
 import milter.core.protocol.Option;
 import milter.core.protocol.ProtocolFlags;
 import milter.core.protocol.Reply;
-import milter.core.protocol.ReplyCodes;
 import milter.core.protocol.Status;
 import milter.manager.condition.ApplicableCondition;
 import milter.manager.condition.ClientAddress;
@@ -159,7 +158,7 @@ public final class Children {
                 if (failure.kind() == ChildFailure.Kind.CONNECTION_TIMEOUT) {
                     TaggedLogger.error(tag, "[children][timeout][connection]", "[" + child.tag + "] " + child.name());
                 } else {
-                    String reason = "Failed to connect to " + child.egg.connectionSpec() + ": " + failure.getMessage();
+                    String reason = failure.getMessage();
                     TaggedLogger.error(tag, "[children][error][connection]",
                             "[" + child.tag + "] " + reason + ": " + child.name());
                     TaggedLogger.error(tag, "[leader][error]", reason);
@@ -167,6 +166,10 @@ public final class Children {
                         child.connectRetried = true;
                         loop.schedule(() -> connectChild(child, pending), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
                         return;
+                    }
+                    if (!configuration.bool(milter.manager.config.Setting.SECURITY_PRIVILEGE_MODE)) {
+                        TaggedLogger.debug(tag, "[children][connection][not-retry]",
+                                () -> "[" + child.tag + "] not privilege mode: " + child.name());
                     }
                 }
                 giveUp(child);
@@ -177,7 +180,7 @@ public final class Children {
             channel.onClose(() -> childClosed(child));
             TaggedLogger.debug(tag, "[children][milter][start]", () -> "[" + child.tag + "] " + child.name());
             child.startWaiting();
-            child.lastStage = CommandType.NEGOTIATE;
+            child.sent(CommandType.NEGOTIATE);
             channel.negotiate(offer).whenComplete((option, negotiateError) -> {
                 child.stopWaiting();
                 if (negotiateError != null) {
@@ -200,11 +203,16 @@ public final class Children {
 
     private void giveUp(Child child) {
         child.state = Child.State.QUITTED;
-        child.endStatus = Status.ERROR;
+        child.status = Status.ERROR;
         reportEnd(child);
     }
 
     private void replyNegotiate(CompletableFuture<Option> result) {
+        if (finished) {
+            // The MTA is gone already: nothing to merge, nobody to expire.
+            result.complete(new Option(offer.version(), offer.actions(), 0));
+            return;
+        }
         int offered = offer.protocol();
         int noReply = ProtocolFlags.NO_REPLY_MASK & offered;
         int yes = 0;
@@ -237,7 +245,9 @@ public final class Children {
             noReply = 0;
         }
         yes &= offered;
-        replyOption = new Option(offer.version(), actions, noReply | yes, macroLists);
+        // Larger body chunks are fine for us: the store takes any size and the child connections split them.
+        int maxDataSize = offered & (ProtocolFlags.MAX_DATA_SIZE_256K | ProtocolFlags.MAX_DATA_SIZE_1M);
+        replyOption = new Option(offer.version(), actions, noReply | yes | maxDataSize, macroLists);
         result.complete(replyOption);
         applyNegotiationFallback();
     }
@@ -259,7 +269,7 @@ public final class Children {
             if (child.alive()) {
                 TaggedLogger.debug(tag, "[children][negotiate][fallback][expire][" + nick + "]",
                         () -> "[" + child.tag + "] " + child.name());
-                expire(child, Status.ERROR);
+                expire(child);
             }
         }
     }
@@ -298,8 +308,7 @@ public final class Children {
                 eligible.add(child);
             } else {
                 // Refused every recipient: the message is over for this child.
-                child.channel.abort();
-                child.inMessage = false;
+                abortChild(child);
             }
         }
         return parallel(CommandType.DATA, Command.Data.INSTANCE, eligible);
@@ -332,6 +341,8 @@ public final class Children {
     private CompletionStage<Reply> parallel(CommandType stage, Command command, List<Child> eligible) {
         lastMtaStage = stage;
         compiled.put(stage, Status.NOT_CHANGE);
+        // A reply code answers the command it came with, never a later one (see docs/compatibility.md).
+        replyCode = null;
         if (eligible.isEmpty()) {
             return CompletableFuture.completedFuture(noChildFallback(stage));
         }
@@ -363,10 +374,14 @@ public final class Children {
 
     private void sendParallel(Child child, CommandType stage, Command command, Counter pending) {
         sendMacros(child, stage);
-        child.lastStage = stage;
+        child.sent(stage);
         child.startWaiting();
         child.channel.send(forChild(child, command)).whenComplete((reply, error) -> {
             child.stopWaiting();
+            if (finished) {
+                pending.done();
+                return;
+            }
             if (error != null) {
                 Status fallback = fail(child, stage, ChildFailure.of(error));
                 compile(stage, fallback);
@@ -397,8 +412,11 @@ public final class Children {
                 }
                 return answer.handle((stop, error) -> {
                     if (error != null) {
+                        Throwable cause = error instanceof java.util.concurrent.CompletionException
+                                && error.getCause() != null ? error.getCause() : error;
                         TaggedLogger.error(tag, "[children][error][applicable-condition][connect]",
-                                condition.name() + ": " + error);
+                                condition.name() + ": " + cause.getClass().getName() + ": " + cause.getMessage()
+                                        + ": " + child.name());
                         return false;
                     }
                     return Boolean.TRUE.equals(stop);
@@ -417,32 +435,31 @@ public final class Children {
         return onLoop;
     }
 
+    /** Nobody can answer the command: the manager's fallback, with upstream's error lines (one reply, Q6). */
     private Reply noChildFallback(CommandType stage) {
-        String message;
+        String text;
         if (stage == CommandType.ENVELOPE_RECIPIENT || stage == CommandType.DATA || isMessageStage(stage)) {
-            message = "None of milters are processing message.";
-            TaggedLogger.error(tag, "[children][error][message-processing]", message);
+            text = "None of milters are processing message.";
+            TaggedLogger.error(tag, "[children][error][message-processing]", text);
         } else {
-            message = "All milters are no longer alive.";
-            TaggedLogger.error(tag, "[children][error][alive]", message);
+            text = "All milters are no longer alive.";
+            TaggedLogger.error(tag, "[children][error][alive]", text);
         }
-        TaggedLogger.error(tag, "[leader][error]", message);
-        Status fallback = configuration.fallbackStatus();
-        return emit(stage, fallback);
+        TaggedLogger.error(tag, "[leader][error]", text);
+        return emit(stage, configuration.fallbackStatus());
     }
 
     private void onParallelAnswer(Child child, CommandType stage, Reply reply) {
         Status status = statusOf(reply);
-        child.lastStatus = status;
+        child.answered(stage, status);
         boolean evaluation = child.egg.evaluationMode();
-        if (reply instanceof Reply.ReplyCode code && !evaluation) {
-            replyCode = code.reply();
-        }
         Status counted = status;
         if (evaluation && isRefusal(status)) {
             TaggedLogger.debug(tag, "[children][evaluation][" + status.nick() + "][" + stage.nick() + "]",
                     () -> "[" + child.tag + "] " + child.name());
             counted = Status.ACCEPT;
+        } else if (reply instanceof Reply.ReplyCode code) {
+            replyCode = code.reply();
         }
         switch (stage) {
             case CONNECT:
@@ -450,7 +467,7 @@ public final class Children {
                 if (status == Status.DISCARD) {
                     invalidState(child, status, stage);
                 } else if (status != Status.CONTINUE) {
-                    quit(child, status);
+                    quit(child);
                 }
                 break;
             case ENVELOPE_FROM:
@@ -489,9 +506,9 @@ public final class Children {
             status = Status.ACCEPT;
         }
         if (((status == Status.REJECT || status == Status.TEMPORARY_FAILURE) && stage != CommandType.ENVELOPE_RECIPIENT)
-                || status == Status.DISCARD) {
-            if (stage == CommandType.ENVELOPE_FROM || stage == CommandType.ENVELOPE_RECIPIENT
-                    || stage == CommandType.DATA) {
+                || status == Status.DISCARD || (status == Status.ACCEPT && isEnvelopeStage(stage))) {
+            if (isEnvelopeStage(stage)) {
+                // The MTA will not go on with this message: children still in it are told so.
                 abortMessageChildren();
             }
         }
@@ -514,18 +531,21 @@ public final class Children {
     }
 
     /**
-     * End of message: runs the remaining children, then sends {@code toMta} the merged modifications and
-     * completes with the final reply.
+     * End of message: runs the remaining children, then gives {@code toMta} the merged modifications (it answers
+     * whether the packet went out) and completes with the final reply. Progress and recipient changes go to
+     * {@code toMta} as the children send them.
      */
-    public CompletionStage<Reply> endOfMessage(Command.EndOfMessage command, Consumer<Reply> toMta) {
-        if (message != null) {
-            message.toMta = toMta;
+    public CompletionStage<Reply> endOfMessage(Command.EndOfMessage command, Predicate<Reply> toMta) {
+        if (message == null) {
+            message = new Message();
         }
+        message.toMta = toMta;
         return messageCommand(CommandType.END_OF_MESSAGE, command);
     }
 
     private CompletionStage<Reply> messageCommand(CommandType stage, Command command) {
         lastMtaStage = stage;
+        replyCode = null;
         if (message == null) {
             // A message stage without MAIL (a v2 MTA that skipped it, or a confused one).
             message = new Message();
@@ -599,8 +619,7 @@ public final class Children {
             if (child.recipientAccepted) {
                 current.queue.add(child);
             } else {
-                child.channel.abort();
-                child.inMessage = false;
+                abortChild(child);
             }
         }
         if (current.queue.isEmpty()) {
@@ -726,7 +745,7 @@ public final class Children {
             return;
         }
         sendMacros(child, stage);
-        child.lastStage = stage;
+        child.sent(stage);
         child.startWaiting();
         Message current = message;
         CompletableFuture<Reply> answer = child.channel.send(forChild(child, command)).toCompletableFuture();
@@ -739,7 +758,7 @@ public final class Children {
 
     private void onStepAnswer(Child child, CommandType stage, Message current, CompletableFuture<Reply> answer) {
         child.stopWaiting();
-        if (message != current || current.child != child) {
+        if (finished || message != current || current.child != child) {
             return;
         }
         Reply reply;
@@ -755,7 +774,7 @@ public final class Children {
     private void onPipelineAnswer(Child child, CommandType stage, Reply reply) {
         Message current = message;
         Status status = statusOf(reply);
-        child.lastStatus = status;
+        child.answered(stage, status);
         switch (status) {
             case CONTINUE:
                 compile(stage, Status.CONTINUE);
@@ -789,10 +808,9 @@ public final class Children {
         if (child.egg.evaluationMode()) {
             TaggedLogger.debug(tag, "[children][evaluation][" + status.nick() + "][" + stage.nick() + "]",
                     () -> "[" + child.tag + "] " + child.name());
-            // The verdict is only reported: the child leaves this message, the others go on.
+            // Quirk Q3 fixed: the verdict is only reported; the child leaves this message, the others go on.
             compile(stage, Status.ACCEPT);
-            child.channel.abort();
-            child.inMessage = false;
+            abortChild(child);
             nextChild();
             return;
         }
@@ -822,13 +840,13 @@ public final class Children {
             return;
         }
         sendMacros(child, stage);
-        child.lastStage = stage;
+        child.sent(stage);
         child.startWaiting();
         ByteBuf data = current.endOfMessageData == null ? Unpooled.EMPTY_BUFFER : current.endOfMessageData;
         child.channel.endOfMessage(data, modification -> onModification(child, modification))
                 .whenComplete((reply, error) -> {
                     child.stopWaiting();
-                    if (message != current || current.child != child) {
+                    if (finished || message != current || current.child != child) {
                         return;
                     }
                     if (error != null) {
@@ -836,7 +854,7 @@ public final class Children {
                         return;
                     }
                     Status status = statusOf(reply);
-                    child.lastStatus = status;
+                    child.answered(stage, status);
                     if (status == Status.CONTINUE || status == Status.ACCEPT || status == Status.SKIP) {
                         compile(stage, status == Status.SKIP ? Status.CONTINUE : status);
                         child.inMessage = false;
@@ -849,7 +867,7 @@ public final class Children {
 
     private void onModification(Child child, Reply modification) {
         Message current = message;
-        if (current == null) {
+        if (finished || current == null || current.child != child) {
             return;
         }
         boolean evaluation = child.egg.evaluationMode();
@@ -889,6 +907,7 @@ public final class Children {
                 }
                 return;
             case QUARANTINE:
+                child.status = Status.QUARANTINE;
                 if (!evaluationDrop(child, evaluation, modification)) {
                     current.quarantine = (Reply.Quarantine) modification;
                 }
@@ -913,9 +932,15 @@ public final class Children {
             case ADD_RECIPIENT:
             case ADD_RECIPIENT_WITH_PARAMETERS:
             case DELETE_RECIPIENT:
-            case PROGRESS:
                 if (!evaluationDrop(child, evaluation, modification) && current.toMta != null) {
-                    current.toMta.accept(modification);
+                    current.toMta.test(modification);
+                }
+                return;
+            case PROGRESS:
+                // Progress only keeps the MTA waiting; evaluation mode does not change that.
+                TaggedLogger.debug(tag, "[children][progress]", () -> "[" + child.tag + "] " + child.name());
+                if (current.toMta != null) {
+                    current.toMta.test(modification);
                 }
                 return;
             default:
@@ -972,44 +997,37 @@ public final class Children {
         return reply;
     }
 
+    /**
+     * The end of message output, in upstream's order: the replaced body, the header changes, the new sender and
+     * the quarantine; the final reply follows.
+     */
     private void emitModifications(Message current) {
-        Consumer<Reply> toMta = current.toMta;
+        Predicate<Reply> toMta = current.toMta;
         if (current.bodyReplaced) {
             long offset = 0;
             int chunkSize = configuration.chunkSize();
             try {
                 if (current.body.size() == 0) {
-                    toMta.accept(new Reply.ReplaceBody(Unpooled.EMPTY_BUFFER));
+                    toMta.test(new Reply.ReplaceBody(Unpooled.EMPTY_BUFFER));
                 }
                 while (offset < current.body.size()) {
                     ByteBuf chunk = current.body.read(offset, chunkSize, ByteBufAllocator.DEFAULT);
                     offset += chunk.readableBytes();
-                    toMta.accept(new Reply.ReplaceBody(chunk));
+                    toMta.test(new Reply.ReplaceBody(chunk));
                 }
             } catch (IOException e) {
                 TaggedLogger.error(tag, "[children][error][body][send]", e.getMessage());
             }
         }
         for (Reply reply : HeaderDiff.diff(current.originalHeaders, current.headers)) {
-            if (reply instanceof Reply.InsertHeader insert) {
-                logSessionHeader(insert.name(), insert.value());
-            } else if (reply instanceof Reply.ChangeHeader change && !change.value().isEmpty()) {
-                logSessionHeader(change.name(), change.value());
-            }
-            toMta.accept(reply);
+            toMta.test(reply);
         }
         if (current.changeFrom != null) {
-            toMta.accept(current.changeFrom);
+            toMta.test(current.changeFrom);
         }
         if (current.quarantine != null) {
-            TaggedLogger.statistics(TaggedLogger.NO_SESSION, "[reply][end-of-message][quarantine](" + tag + ")", "");
-            toMta.accept(current.quarantine);
+            toMta.test(current.quarantine);
         }
-    }
-
-    private void logSessionHeader(String name, String value) {
-        TaggedLogger.log(LogLevel.STATISTICS, TaggedLogger.NO_SESSION, "[session][header][add](" + tag + "):",
-                () -> "<" + name + ">=<" + value + ">");
     }
 
     /** A message-ending verdict: reply it at once (with the modifications so far at end of message). */
@@ -1037,6 +1055,9 @@ public final class Children {
 
     /** MTA abort: children inside the message get abort; message data is dropped; no reply. */
     public void abort() {
+        if (lastMtaStatus.isPass() && lastMtaStage != CommandType.END_OF_MESSAGE) {
+            lastMtaStatus = Status.ABORT;
+        }
         abortMessageChildren();
         mailTransactionShelf.clear();
         dropMessage();
@@ -1045,42 +1066,49 @@ public final class Children {
         }
     }
 
-    /** MTA quit: every child still connected gets quit. */
+    /** MTA quit (or quit-new-connection): every child still connected gets quit; the children are done. */
     public void quit() {
-        for (Child child : children) {
-            if (!child.quitted() && child.channel != null) {
-                quit(child, null);
-            }
-        }
-        finish();
-    }
-
-    /** The MTA connection is gone: children inside a message get abort, then every child quits. */
-    public void close() {
-        abortMessageChildren();
-        quit();
-    }
-
-    private void finish() {
         if (finished) {
             return;
         }
+        // From here on no answer of a child moves anything: late callbacks see finished and return.
         finished = true;
+        dropMessage();
+        for (Child child : children) {
+            if (!child.quitted() && child.channel != null) {
+                quit(child);
+            }
+        }
         for (Child child : children) {
             if (!child.endReported && child.state != Child.State.CONNECTING) {
                 reportEnd(child);
             }
         }
-        dropMessage();
     }
 
+    /** The MTA connection is gone: children inside a message get abort, then every child quits. */
+    public void close() {
+        if (finished) {
+            return;
+        }
+        abortMessageChildren();
+        quit();
+    }
+
+    /** Sends abort to every child still inside the message; they are out of it from now on. */
     private void abortMessageChildren() {
         for (Child child : children) {
             if (child.alive() && child.inMessage) {
-                child.channel.abort();
+                abortChild(child);
             }
             child.inMessage = false;
         }
+    }
+
+    private void abortChild(Child child) {
+        child.aborted();
+        child.channel.abort();
+        child.inMessage = false;
     }
 
     private void dropMessage() {
@@ -1106,47 +1134,63 @@ public final class Children {
 
     // ------------------------------------------------------------------------------------------------- helpers
 
-    private void quit(Child child, Status status) {
+    /** Sends quit: the child is out for the rest of the session. */
+    private void quit(Child child) {
         if (child.quitted()) {
             return;
         }
         child.state = Child.State.QUITTED;
-        if (status != null) {
-            child.endStatus = status;
-        } else if (child.lastStatus != null) {
-            child.endStatus = child.lastStatus;
-        }
+        child.inMessage = false;
         child.channel.quit();
         reportEnd(child);
     }
 
-    /** A failed child: expired for the rest of the session; returns its fallback status. */
+    /**
+     * A failed child: expired for the rest of the session; returns its fallback status. A child that closed
+     * while an answer was due is what upstream calls finishing without a response: only debug lines, its
+     * fallback still counts. Anything else is an error line (upstream's tags, see docs/log-list.md).
+     */
     private Status fail(Child child, CommandType stage, ChildFailure failure) {
         Status fallback = child.egg.fallbackStatus();
         if (child.quitted()) {
             return fallback;
         }
         String state = stage.nick();
-        String tags;
-        String text;
-        if (failure.kind().isTimeout()) {
-            tags = "[children][timeout][" + failure.kind().tag() + "][" + state + "][" + fallback.nick() + "]";
-            text = "[" + child.tag + "] " + child.name();
-        } else {
-            tags = "[children][error][" + state + "][" + fallback.nick() + "]";
-            text = "[" + child.tag + "] " + failure.getMessage() + ": " + child.name();
+        switch (failure.kind()) {
+            case CONNECTION_TIMEOUT:
+            case WRITING_TIMEOUT:
+            case READING_TIMEOUT:
+            case END_OF_MESSAGE_TIMEOUT:
+                TaggedLogger.error(tag, "[children][timeout][" + failure.kind().tag() + "][" + state + "]["
+                        + fallback.nick() + "]", "[" + child.tag + "] " + child.name());
+                break;
+            case CLOSED:
+                TaggedLogger.debug(tag, "[children][end][" + state + "]", () -> "[" + child.tag + "] " + child.name());
+                if (isMessageStage(stage)) {
+                    TaggedLogger.debug(tag, "[children][unexpected]",
+                            () -> "[" + child.tag + "] finish without receiving response: " + child.name());
+                }
+                break;
+            case OUT_OF_STATE_REQUEST:
+                TaggedLogger.error(tag, "[children][error][invalid-state][" + failure.action() + "][" + state + "]",
+                        "[" + child.tag + "] only allowed in end of message session: " + child.name());
+                break;
+            default:
+                TaggedLogger.error(tag, "[children][error][" + state + "][" + fallback.nick() + "]",
+                        "[" + child.tag + "] " + failure.getMessage() + ": " + child.name());
+                break;
         }
-        TaggedLogger.error(tag, tags, text);
-        expire(child, Status.ERROR);
+        child.status = Status.ERROR;
+        expire(child);
         return fallback;
     }
 
-    private void expire(Child child, Status endStatus) {
+    /** Out for the rest of the session without quit (it failed, or the session falls back as a whole). */
+    private void expire(Child child) {
         if (child.quitted()) {
             return;
         }
         child.state = Child.State.QUITTED;
-        child.endStatus = endStatus;
         child.inMessage = false;
         if (child.channel != null) {
             child.channel.close();
@@ -1154,10 +1198,11 @@ public final class Children {
         reportEnd(child);
     }
 
+    /** The connection closed while nothing was awaited from the child (between commands, or after quit). */
     private void childClosed(Child child) {
         if (!child.quitted()) {
-            TaggedLogger.debug(tag, "[children][unexpected]",
-                    () -> "[" + child.tag + "] finish without receiving response: " + child.name());
+            TaggedLogger.debug(tag, "[children][end][" + (child.lastStage == null ? "start" : child.lastStage.nick())
+                    + "]", () -> "[" + child.tag + "] " + child.name());
             child.state = Child.State.QUITTED;
             child.inMessage = false;
             reportEnd(child);
@@ -1167,7 +1212,7 @@ public final class Children {
     private void invalidState(Child child, Status status, CommandType stage) {
         TaggedLogger.error(tag, "[children][error][invalid-state][" + status.nick() + "][" + stage.nick() + "]",
                 "[" + child.tag + "] " + child.name());
-        quit(child, status);
+        quit(child);
     }
 
     private void reportEnd(Child child) {
@@ -1179,7 +1224,7 @@ public final class Children {
             return;
         }
         String last = child.lastStage == null ? "start" : child.lastStage.nick();
-        Status status = child.endStatus;
+        Status status = child.status;
         String nick = status.isPass() ? "pass" : status.nick();
         String elapsed = CFormat.g(child.waitNanos / 1e9);
         TaggedLogger.statistics(TaggedLogger.NO_SESSION,
@@ -1195,7 +1240,10 @@ public final class Children {
         return status == null || status == Status.NOT_CHANGE ? Status.CONTINUE : status;
     }
 
-    /** Turns a stage's status into the reply for the MTA, using a stored reply code when its class matches. */
+    /**
+     * Turns a stage's status into the reply for the MTA, using the stored reply code when its class matches the
+     * status. An invalid code is logged and the plain status sent instead (quirk Q4 fixed: upstream sent nothing).
+     */
     private Reply emit(CommandType stage, Status status) {
         lastMtaStatus = status;
         switch (status) {
@@ -1209,12 +1257,11 @@ public final class Children {
                 boolean temporary = status == Status.TEMPORARY_FAILURE;
                 if (code != null && code.startsWith(temporary ? "4" : "5")) {
                     replyCode = null;
-                    try {
-                        ReplyCodes.validate(code);
+                    String problem = ReplyCodeCheck.problem(code);
+                    if (problem == null) {
                         return new Reply.ReplyCode(code);
-                    } catch (IllegalArgumentException e) {
-                        TaggedLogger.error(tag, "[leader][error][reply-code]", e.getMessage());
                     }
+                    TaggedLogger.error(tag, "[leader][error][reply-code]", problem);
                 }
                 return temporary ? Reply.TemporaryFailure.INSTANCE : Reply.Reject.INSTANCE;
             }
@@ -1248,6 +1295,11 @@ public final class Children {
 
     private static boolean isRefusal(Status status) {
         return status == Status.REJECT || status == Status.TEMPORARY_FAILURE || status == Status.DISCARD;
+    }
+
+    private static boolean isEnvelopeStage(CommandType stage) {
+        return stage == CommandType.ENVELOPE_FROM || stage == CommandType.ENVELOPE_RECIPIENT
+                || stage == CommandType.DATA;
     }
 
     private static boolean isMessageStage(CommandType stage) {
@@ -1349,10 +1401,12 @@ public final class Children {
     /** What a stopped child means at each stage (§4.1 of the behaviour spec, with the data stage fixed). */
     private void applyStop(Child child, CommandType stage) {
         TaggedLogger.debug(tag, "[children][stop][" + stage.nick() + "]", () -> "[" + child.tag + "] " + child.name());
+        child.stopped(stage);
         switch (stage) {
             case CONNECT:
             case HELO:
-                quit(child, Status.STOP);
+                child.channel.abort();
+                quit(child);
                 compile(stage, Status.ACCEPT);
                 break;
             case ENVELOPE_FROM:
@@ -1363,7 +1417,7 @@ public final class Children {
                 compile(stage, Status.CONTINUE);
                 break;
             default:
-                // Data and message stages: the child leaves this message only; the others go on.
+                // Data and message stages: the child leaves this message only; the others go on (Q2 fixed).
                 child.channel.abort();
                 child.inMessage = false;
                 compile(stage, Status.ACCEPT);
@@ -1478,7 +1532,7 @@ public final class Children {
         Replay replay;
         CompletableFuture<Reply> pending;
         CommandType pendingStage;
-        Consumer<Reply> toMta;
+        Predicate<Reply> toMta;
         Reply.ChangeFrom changeFrom;
         Reply.Quarantine quarantine;
         boolean bodyReplaced;
