@@ -39,7 +39,7 @@ final class ManagerHarness implements AutoCloseable {
     private final List<String> eggOrder = new ArrayList<>();
     private final List<ApplicableCondition> conditions = new ArrayList<>();
     private final List<FakeMta> mtas = new ArrayList<>();
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<java.io.Closeable> resources = new ArrayList<>();
     private Consumer<Configuration.Builder> settings = builder -> { };
     private MilterManager manager;
 
@@ -145,7 +145,7 @@ final class ManagerHarness implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         try {
             for (FakeMta mta : mtas) {
                 mta.close();
@@ -157,7 +157,7 @@ final class ManagerHarness implements AutoCloseable {
                 child.close();
             }
             childGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            for (AutoCloseable resource : resources) {
+            for (java.io.Closeable resource : resources) {
                 resource.close();
             }
             List<String> complaints = new ArrayList<>();

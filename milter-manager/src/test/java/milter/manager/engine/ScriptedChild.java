@@ -137,6 +137,20 @@ final class ScriptedChild implements AutoCloseable {
         });
     }
 
+    /** A raw packet: length, command letter, payload (for packets our encoder refuses to build). */
+    static byte[] packet(char letter, String payload) {
+        byte[] body = payload.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] out = new byte[5 + body.length];
+        int length = body.length + 1;
+        out[0] = (byte) (length >>> 24);
+        out[1] = (byte) (length >>> 16);
+        out[2] = (byte) (length >>> 8);
+        out[3] = (byte) length;
+        out[4] = (byte) letter;
+        System.arraycopy(body, 0, out, 5, body.length);
+        return out;
+    }
+
     /** Writes a packet the state does not allow (it bypasses the protocol state machine) and never answers. */
     ScriptedChild illegalReplyAt(CommandType stage, Reply packet) {
         return behave(stage, (context, command) -> {
