@@ -139,6 +139,13 @@ final class ManagerHarness implements AutoCloseable {
         return mta;
     }
 
+    /** The session id (log tag) of the {@code index}-th MTA connection the manager accepted. */
+    long sessionId(int index) throws InterruptedException {
+        List<LogCapture.Line> starts = log.awaitCount("\\[\\d+\\] \\[manager\\]\\[session\\]\\[start\\]", index + 1);
+        String text = starts.get(index).text();
+        return Long.parseLong(text.substring(1, text.indexOf(']')));
+    }
+
     /** Waits until {@code count} MTA sessions have logged their {@code [session][end]} statistics line. */
     List<LogCapture.Line> awaitSessionEnds(int count) throws InterruptedException {
         return log.awaitCount("\\[session\\]\\[end\\].*", count);

@@ -220,6 +220,32 @@ final class ScriptedChild implements AutoCloseable {
         return List.copyOf(events);
     }
 
+    private void record(String event) {
+        synchronized (events) {
+            events.add(event);
+            events.notifyAll();
+        }
+    }
+
+    /** Waits (hang guard: 20 s) until the child saw {@code event}. */
+    void awaitEvent(String event) throws InterruptedException {
+        awaitEvent(event, 1);
+    }
+
+    /** Waits (hang guard: 20 s) until the child saw {@code event} {@code count} times. */
+    void awaitEvent(String event, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        synchronized (events) {
+            while (events.stream().filter(event::equals).count() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError(name + " never saw <" + event + "> " + count + " times: " + events);
+                }
+                events.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
     /** The events from the first one equal to {@code first}, for message assertions. */
     List<String> eventsFrom(String first) {
         List<String> all = events();
@@ -256,7 +282,7 @@ final class ScriptedChild implements AutoCloseable {
         @Override
         public CompletionStage<Option> negotiate(ClientContext context, Option mtaOffer) {
             offer = mtaOffer;
-            events.add("negotiate " + mtaOffer.version());
+            record("negotiate " + mtaOffer.version());
             int wantedActions = actions < 0 ? mtaOffer.actions() : actions & mtaOffer.actions();
             if (!macroRequests.isEmpty()) {
                 wantedActions |= mtaOffer.actions() & ActionFlags.SET_SYMBOL_LIST;
@@ -267,7 +293,7 @@ final class ScriptedChild implements AutoCloseable {
 
         private CompletionStage<Reply> answer(ClientContext context, CommandType stage, Command command,
                 String event) {
-            events.add(event + macros(context, stage));
+            record(event + macros(context, stage));
             Behaviour behaviour = behaviours.get(stage);
             if (behaviour != null) {
                 return behaviour.apply(context, command);
@@ -349,13 +375,13 @@ final class ScriptedChild implements AutoCloseable {
 
         @Override
         public CompletionStage<Void> abort(ClientContext context) {
-            events.add("abort");
+            record("abort");
             return Milter.done();
         }
 
         @Override
         public CompletionStage<Void> quit(ClientContext context) {
-            events.add("quit");
+            record("quit");
             return Milter.done();
         }
 
