@@ -102,6 +102,11 @@ final class Child {
         sentAt = System.nanoTime();
     }
 
+    /** Whether an answer of the child is outstanding. */
+    boolean waiting() {
+        return sentAt != 0;
+    }
+
     void stopWaiting() {
         if (sentAt != 0) {
             waitNanos += System.nanoTime() - sentAt;

@@ -1200,7 +1200,8 @@ public final class Children {
 
     /** The connection closed while nothing was awaited from the child (between commands, or after quit). */
     private void childClosed(Child child) {
-        if (!child.quitted()) {
+        // With an answer outstanding the failed stage reports the close (or the timeout that caused it).
+        if (!child.quitted() && !child.waiting()) {
             TaggedLogger.debug(tag, "[children][end][" + (child.lastStage == null ? "start" : child.lastStage.nick())
                     + "]", () -> "[" + child.tag + "] " + child.name());
             child.state = Child.State.QUITTED;
