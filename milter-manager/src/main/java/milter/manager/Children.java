@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -567,11 +566,12 @@ public final class Children {
         }
         try {
             record(current, stage, command);
-        } catch (IOException e) {
-            TaggedLogger.error(tag, "[children][error][body][" + (current.body.onDisk() ? "write" : "open") + "]",
-                    e.getMessage());
-            Reply reply = emit(stage, configuration.fallbackStatus());
+        } catch (BodyStore.StoreException e) {
+            TaggedLogger.error(tag, "[children][error][body][" + e.operation() + "]", String.valueOf(e.getMessage()));
+            current.storeFailed = true;
+            current.finished = true;
             abortMessageChildren();
+            Reply reply = emit(stage, configuration.fallbackStatus());
             dropMessage();
             return CompletableFuture.completedFuture(reply);
         }
@@ -629,7 +629,7 @@ public final class Children {
         return null;
     }
 
-    private void record(Message current, CommandType stage, Command command) throws IOException {
+    private void record(Message current, CommandType stage, Command command) throws BodyStore.StoreException {
         switch (stage) {
             case HEADER: {
                 Command.Header header = (Command.Header) command;
@@ -695,9 +695,9 @@ public final class Children {
             ByteBuf chunk;
             try {
                 chunk = current.body.read(replay.bodyOffset, configuration.chunkSize(), ByteBufAllocator.DEFAULT);
-            } catch (IOException e) {
-                TaggedLogger.error(tag, "[children][error][body][send]", e.getMessage());
-                endMessage(CommandType.BODY, configuration.fallbackStatus());
+            } catch (BodyStore.StoreException e) {
+                // Upstream's tag for reading the store on the way to a child.
+                storeFailed(new BodyStore.StoreException("send", e), child);
                 return;
             }
             replay.bodyOffset += chunk.readableBytes();
@@ -818,14 +818,14 @@ public final class Children {
             replyCode = code.reply();
         }
         compile(stage, status);
-        endMessage(stage, compiled.get(stage));
+        endMessage(compiled.get(stage));
     }
 
     private void onPipelineFailure(Child child, CommandType stage, ChildFailure failure) {
         Status fallback = fail(child, stage, failure);
         compile(stage, fallback);
         if (isRefusal(fallback)) {
-            endMessage(stage, compiled.get(stage));
+            endMessage(compiled.get(stage));
         } else {
             nextChild();
         }
@@ -924,8 +924,8 @@ public final class Children {
                         current.body.clear();
                     }
                     current.body.append(body.content());
-                } catch (IOException e) {
-                    TaggedLogger.error(tag, "[children][error][body][write]", e.getMessage());
+                } catch (BodyStore.StoreException e) {
+                    storeFailed(e, child);
                 }
                 return;
             }
@@ -984,9 +984,12 @@ public final class Children {
 
     /** Emits the merged modifications and the final end-of-message reply; the message is over. */
     private Reply finishMessage() {
+        return finishMessage(compiledOrContinue(CommandType.END_OF_MESSAGE));
+    }
+
+    private Reply finishMessage(Status status) {
         Message current = message;
-        Status status = compiledOrContinue(CommandType.END_OF_MESSAGE);
-        if (current != null && current.toMta != null) {
+        if (current != null && current.toMta != null && !current.storeFailed) {
             emitModifications(current);
         }
         Reply reply = emit(CommandType.END_OF_MESSAGE, status);
@@ -1015,8 +1018,9 @@ public final class Children {
                     offset += chunk.readableBytes();
                     toMta.test(new Reply.ReplaceBody(chunk));
                 }
-            } catch (IOException e) {
-                TaggedLogger.error(tag, "[children][error][body][send]", e.getMessage());
+            } catch (BodyStore.StoreException e) {
+                // Upstream's tag for reading the store on the way to the MTA; what was sent stays sent.
+                TaggedLogger.error(tag, "[children][error][body][read]", String.valueOf(e.getMessage()));
             }
         }
         for (Reply reply : HeaderDiff.diff(current.originalHeaders, current.headers)) {
@@ -1031,24 +1035,41 @@ public final class Children {
     }
 
     /** A message-ending verdict: reply it at once (with the modifications so far at end of message). */
-    private void endMessage(CommandType stage, Status status) {
+    private void endMessage(Status status) {
         Message current = message;
         if (current == null) {
             return;
         }
         current.finished = true;
         current.child = null;
+        // The MTA will abort or end the message; nothing else of it reaches a child.
+        current.queue.clear();
         abortMessageChildren();
         CompletableFuture<Reply> pending = current.pending;
         current.pending = null;
-        Reply reply = stage == CommandType.END_OF_MESSAGE ? finishMessage() : emit(stage, status);
-        if (stage != CommandType.END_OF_MESSAGE) {
-            // The MTA will abort or end the message; nothing else of it reaches a child.
-            current.queue.clear();
+        if (pending == null) {
+            return;
         }
-        if (pending != null) {
-            pending.complete(reply);
+        CommandType stage = current.pendingStage;
+        pending.complete(stage == CommandType.END_OF_MESSAGE ? finishMessage(status) : emit(stage, status));
+    }
+
+    /**
+     * The body store failed (temporary file): the message cannot be processed any further, so it ends with the
+     * manager's fallback status and without modifications.
+     */
+    private void storeFailed(BodyStore.StoreException failure, Child child) {
+        String tags = "[children][error][body][" + failure.operation() + "]";
+        if (child == null) {
+            TaggedLogger.error(tag, tags, String.valueOf(failure.getMessage()));
+        } else {
+            TaggedLogger.error(tag, tags, "[" + child.tag + "] " + failure.getMessage() + ": " + child.name());
         }
+        Message current = message;
+        if (current != null) {
+            current.storeFailed = true;
+        }
+        endMessage(configuration.fallbackStatus());
     }
 
     // -------------------------------------------------------------------------------------- abort, quit, close
@@ -1538,6 +1559,8 @@ public final class Children {
         Reply.Quarantine quarantine;
         boolean bodyReplaced;
         Child bodyReplacer;
+        /** The body store failed: the message ends with the manager's fallback and without modifications. */
+        boolean storeFailed;
 
         void release() {
             body.close();

@@ -304,6 +304,35 @@ class FailureTest {
         }
     }
 
+    @Test
+    void temporaryFileThatCannotBeCreatedEndsTheMessageWithTheManagerFallback(@TempDir Path tmp) throws Exception {
+        String previous = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", tmp.resolve("missing").toString());
+        try (ManagerHarness harness = new ManagerHarness()) {
+            ScriptedChild a = harness.child("a");
+            harness.settings(config -> config.set(milter.manager.config.Setting.MANAGER_FALLBACK_STATUS,
+                    "temporary-failure"));
+            harness.start();
+            FakeMta mta = Flow.afterData(harness);
+            assertEquals(Reply.Continue.INSTANCE, mta.call(Command.EndOfHeader.INSTANCE));
+            String chunk = "w".repeat(65535);
+            Reply reply = Reply.Continue.INSTANCE;
+            int sent = 0;
+            while (reply == Reply.Continue.INSTANCE && sent < 200) {
+                reply = mta.call(Flow.body(chunk));
+                sent++;
+            }
+            assertEquals(Reply.TemporaryFailure.INSTANCE, reply);
+            assertEquals(5 * 1024 * 1024 / 65535 + 1, sent);
+            mta.send(Command.Abort.INSTANCE, Command.Quit.INSTANCE);
+            a.closed().join();
+            assertEquals(List.of("abort", "quit"), a.events().subList(a.events().size() - 2, a.events().size()));
+            harness.log().awaitRegex("\\[\\d+\\] \\[children\\]\\[error\\]\\[body\\]\\[open\\] .*missing.*");
+        } finally {
+            System.setProperty("java.io.tmpdir", previous);
+        }
+    }
+
     private static List<Path> list(Path directory) throws java.io.IOException {
         try (Stream<Path> files = Files.list(directory)) {
             return files.toList();
