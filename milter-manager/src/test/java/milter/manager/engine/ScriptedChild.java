@@ -56,6 +56,7 @@ final class ScriptedChild implements AutoCloseable {
     private volatile int actions = -1;
     private volatile int version = 6;
     private volatile Option offer;
+    private volatile Option negotiateReply;
     private final MilterClient client;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -204,6 +205,12 @@ final class ScriptedChild implements AutoCloseable {
         return this;
     }
 
+    /** Answers the negotiation with exactly this option, whatever was offered. */
+    ScriptedChild negotiateReply(Option reply) {
+        this.negotiateReply = reply;
+        return this;
+    }
+
     /** A macro list for a stage in the negotiate reply. */
     ScriptedChild macroRequest(MacroStage stage, String... names) {
         macroRequests.put(stage, List.of(names));
@@ -283,6 +290,9 @@ final class ScriptedChild implements AutoCloseable {
         public CompletionStage<Option> negotiate(ClientContext context, Option mtaOffer) {
             offer = mtaOffer;
             record("negotiate " + mtaOffer.version());
+            if (negotiateReply != null) {
+                return CompletableFuture.completedFuture(negotiateReply);
+            }
             int wantedActions = actions < 0 ? mtaOffer.actions() : actions & mtaOffer.actions();
             if (!macroRequests.isEmpty()) {
                 wantedActions |= mtaOffer.actions() & ActionFlags.SET_SYMBOL_LIST;
