@@ -391,47 +391,56 @@ public final class Children {
         });
     }
 
-    /** Asks the connect stoppers of a child in order; the first true stops it. Exceptions count as false. */
+    /**
+     * Asks the connect stoppers of a child in order; the first true stops it. Exceptions count as false. A stopper
+     * may answer later on another thread (a DNS lookup): the next one is asked, and the result delivered, on the
+     * session's loop again.
+     */
     private CompletionStage<Boolean> connectStopped(Child child) {
-        ChildStopperContext context = new ChildStopperContext(child, CommandType.CONNECT);
-        CompletionStage<Boolean> decision = CompletableFuture.completedFuture(false);
-        for (ApplicableCondition condition : child.conditions) {
-            if (!condition.hasStopper(CommandType.CONNECT)) {
-                continue;
-            }
-            decision = decision.thenCompose(stopped -> {
-                if (stopped) {
-                    return CompletableFuture.completedFuture(true);
-                }
-                CompletionStage<Boolean> answer;
-                try {
-                    answer = condition.stopOnConnectAsync(context, clientHost, clientAddress);
-                } catch (RuntimeException e) {
-                    answer = CompletableFuture.failedFuture(e);
-                }
-                return answer.handle((stop, error) -> {
-                    if (error != null) {
-                        Throwable cause = error instanceof java.util.concurrent.CompletionException
-                                && error.getCause() != null ? error.getCause() : error;
-                        TaggedLogger.error(tag, "[children][error][applicable-condition][connect]",
-                                condition.name() + ": " + cause.getClass().getName() + ": " + cause.getMessage()
-                                        + ": " + child.name());
-                        return false;
-                    }
-                    return Boolean.TRUE.equals(stop);
-                });
-            });
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        askConnectStopper(child, new ChildStopperContext(child, CommandType.CONNECT), 0, result);
+        return result;
+    }
+
+    private void askConnectStopper(Child child, ChildStopperContext context, int index,
+            CompletableFuture<Boolean> result) {
+        int next = index;
+        while (next < child.conditions.size() && !child.conditions.get(next).hasStopper(CommandType.CONNECT)) {
+            next++;
         }
-        // An asynchronous answer may complete on another thread: come back to the session's loop.
-        CompletableFuture<Boolean> onLoop = new CompletableFuture<>();
-        decision.whenComplete((stop, error) -> {
+        if (next == child.conditions.size()) {
+            result.complete(false);
+            return;
+        }
+        ApplicableCondition condition = child.conditions.get(next);
+        int following = next + 1;
+        CompletionStage<Boolean> answer;
+        try {
+            answer = condition.stopOnConnectAsync(context, clientHost, clientAddress);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        answer.whenComplete((stop, error) -> {
+            Runnable go = () -> {
+                if (error != null) {
+                    Throwable cause = error instanceof java.util.concurrent.CompletionException
+                            && error.getCause() != null ? error.getCause() : error;
+                    TaggedLogger.error(tag, "[children][error][applicable-condition][connect]",
+                            condition.name() + ": " + cause.getClass().getName() + ": " + cause.getMessage() + ": "
+                                    + child.name());
+                }
+                if (error == null && Boolean.TRUE.equals(stop)) {
+                    result.complete(true);
+                } else {
+                    askConnectStopper(child, context, following, result);
+                }
+            };
             if (loop.inEventLoop()) {
-                onLoop.complete(error == null && Boolean.TRUE.equals(stop));
+                go.run();
             } else {
-                loop.execute(() -> onLoop.complete(error == null && Boolean.TRUE.equals(stop)));
+                loop.execute(go);
             }
         });
-        return onLoop;
     }
 
     /** Nobody can answer the command: the manager's fallback, with upstream's error lines (one reply, Q6). */

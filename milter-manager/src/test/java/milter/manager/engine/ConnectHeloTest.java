@@ -107,6 +107,32 @@ class ConnectHeloTest {
     }
 
     @Test
+    void nextConnectStopperIsAskedOnTheSessionsLoopAfterAnAnswerFromAnotherThread() throws Exception {
+        java.util.List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TestCondition dns = new TestCondition("DNSBL").asyncConnectStopper((context, host) -> {
+            threads.add(Thread.currentThread());
+            return CompletableFuture.supplyAsync(() -> false);
+        });
+        TestCondition second = new TestCondition("Second").asyncConnectStopper((context, host) -> {
+            threads.add(Thread.currentThread());
+            return CompletableFuture.completedFuture(true);
+        });
+        try (ManagerHarness harness = new ManagerHarness()) {
+            harness.condition(dns).condition(second);
+            ScriptedChild a = harness.child("a", egg -> egg.applicableConditions(List.of("DNSBL", "Second")));
+            ScriptedChild b = harness.child("b");
+            harness.start();
+            FakeMta mta = Flow.connected(harness);
+            a.closed().join();
+            mta.send(Command.Quit.INSTANCE);
+            b.closed().join();
+            assertEquals(List.of("negotiate 6", "quit"), a.events());
+            assertEquals(2, threads.size());
+            assertEquals(threads.get(0), threads.get(1));
+        }
+    }
+
+    @Test
     void failingStopperCountsAsNotStopping() throws Exception {
         TestCondition broken = new TestCondition("Broken").stopper(CommandType.HELO, (context, fqdn) -> {
             throw new IllegalStateException("boom");

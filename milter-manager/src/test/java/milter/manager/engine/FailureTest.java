@@ -142,11 +142,19 @@ class FailureTest {
 
     @Test
     void writingTimeoutOfAChildThatStoppedReading() throws Exception {
-        // The child wants no reply to body chunks and stops reading: the manager's writes back up until the
-        // writing timeout drops it; the other child gets the whole body.
+        // The child wants no reply to end of header and body chunks and stops reading after an X-Stop header: the
+        // manager's writes back up until the writing timeout drops it; the other child gets the whole body, and a
+        // session running meanwhile (through the same two children) is not held up.
+        ExecutorService executor = Flow.executor();
         try (ManagerHarness harness = new ManagerHarness()) {
             harness.child("stuck", egg -> egg.writingTimeout(0.3))
-                    .protocol(ProtocolFlags.NO_REPLY_BODY).stopReadingAt(CommandType.END_OF_HEADER);
+                    .protocol(ProtocolFlags.NO_REPLY_END_OF_HEADER | ProtocolFlags.NO_REPLY_BODY)
+                    .behave(CommandType.HEADER, (context, command) -> {
+                        if (((Command.Header) command).name().equals("X-Stop")) {
+                            context.channel().config().setAutoRead(false);
+                        }
+                        return CompletableFuture.completedFuture(Reply.Continue.INSTANCE);
+                    });
             ScriptedChild b = harness.child("b");
             harness.start();
             FakeMta mta = harness.mta();
@@ -155,9 +163,13 @@ class FailureTest {
             assertEquals(Reply.Continue.INSTANCE, mta.call(new Command.EnvelopeFrom("<s@example.com>")));
             assertEquals(Reply.Continue.INSTANCE, mta.call(new Command.EnvelopeRecipient("<r@example.com>")));
             assertEquals(Reply.Continue.INSTANCE, mta.call(Command.Data.INSTANCE));
+            assertEquals(Reply.Continue.INSTANCE, mta.call(new Command.Header("X-Stop", "yes")));
             assertEquals(Reply.Continue.INSTANCE, mta.call(Command.EndOfHeader.INSTANCE));
             String chunk = "x".repeat(65535);
-            long sent = 0;
+            assertEquals(Reply.Continue.INSTANCE, mta.call(Flow.body(chunk)));
+            long sent = chunk.length();
+            List<Reply> other = Flow.cleanSessionInBackground(harness, executor).get(30, TimeUnit.SECONDS);
+            assertEquals(Reply.Continue.INSTANCE, other.get(other.size() - 1), other.toString());
             LogCapture log = harness.log();
             for (int i = 0; i < 400 && !log.has("[children][timeout][writing]"); i++) {
                 assertEquals(Reply.Continue.INSTANCE, mta.call(Flow.body(chunk)));
@@ -166,8 +178,10 @@ class FailureTest {
             log.awaitRegex("\\[\\d+\\] \\[children\\]\\[timeout\\]\\[writing\\]\\[body\\]\\[accept\\] "
                     + "\\[\\d+\\] stuck");
             assertEquals(List.of(Reply.Continue.INSTANCE), mta.endOfMessage());
-            assertEquals(sent, bodyBytes(b.events()));
-            assertTrue(b.events().contains("eom"));
+            assertEquals(sent, bodyBytes(b.eventsFrom("header X-Stop=yes")));
+            assertTrue(b.eventsFrom("header X-Stop=yes").contains("eom"));
+        } finally {
+            Flow.shutdown(executor);
         }
     }
 
