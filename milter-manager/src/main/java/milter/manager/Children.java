@@ -1391,7 +1391,8 @@ public final class Children {
                 stop = callStopper(condition, context, stage, command);
             } catch (RuntimeException e) {
                 TaggedLogger.error(tag, "[children][error][applicable-condition][" + stage.nick() + "]",
-                        condition.name() + ": " + e.getClass().getName() + ": " + e.getMessage());
+                        condition.name() + ": " + e.getClass().getName() + ": " + e.getMessage() + ": "
+                                + child.name());
                 stop = false;
             }
             if (stop) {

@@ -146,7 +146,7 @@ class ConnectHeloTest {
             a.closed().join();
             assertEquals(List.of("negotiate 6", CONNECT_EVENT, "helo delian", "quit"), a.events());
             harness.log().await("[children][error][applicable-condition][helo] Broken: "
-                    + "java.lang.IllegalStateException: boom");
+                    + "java.lang.IllegalStateException: boom: a");
         }
     }
 

@@ -69,7 +69,7 @@ class LibmilterEngineTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws java.io.IOException {
             try {
                 harness.close();
             } finally {
