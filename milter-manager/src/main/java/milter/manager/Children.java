@@ -13,8 +13,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 import milter.core.log.LogLevel;
 import milter.core.log.SessionIds;
 import milter.core.log.TaggedLogger;
@@ -32,7 +32,6 @@ import milter.manager.config.Configuration;
 import milter.manager.config.Egg;
 import milter.manager.message.BodyStore;
 import milter.manager.message.HeaderDiff;
-import milter.manager.message.HeaderList;
 
 /**
  * The child milters of one MTA session: fans each MTA command out to them, merges their answers into one verdict
@@ -71,7 +70,7 @@ public final class Children {
     private CommandType lastMtaStage = CommandType.NEGOTIATE;
     private boolean dataSent;
 
-    private Message message;
+    private MessageInProgress message;
 
     public Children(long tag, Configuration configuration, ChildConnector connector, EventLoop loop, Macros mtaMacros,
             IntSupplier processingSessions) {
@@ -122,7 +121,7 @@ public final class Children {
             replyNegotiate(result);
             return result;
         }
-        Counter pending = new Counter(children.size(), () -> replyNegotiate(result));
+        Countdown pending = new Countdown(children.size(), () -> replyNegotiate(result));
         for (Child child : children) {
             connectChild(child, pending);
         }
@@ -143,7 +142,7 @@ public final class Children {
         return conditions;
     }
 
-    private void connectChild(Child child, Counter pending) {
+    private void connectChild(Child child, Countdown pending) {
         connector.connect(child.egg, child.tag, loop).whenComplete((channel, error) -> {
             if (finished) {
                 if (channel != null) {
@@ -287,7 +286,7 @@ public final class Children {
 
     public CompletionStage<Reply> envelopeFrom(Command.EnvelopeFrom command) {
         dropMessage();
-        message = new Message();
+        message = new MessageInProgress();
         dataSent = false;
         for (Child child : children) {
             child.resetMessage();
@@ -346,7 +345,7 @@ public final class Children {
             return CompletableFuture.completedFuture(noChildFallback(stage));
         }
         CompletableFuture<Reply> result = new CompletableFuture<>();
-        Counter pending = new Counter(eligible.size(), () -> result.complete(finishParallel(stage)));
+        Countdown pending = new Countdown(eligible.size(), () -> result.complete(finishParallel(stage)));
         for (Child child : eligible) {
             if (stage == CommandType.CONNECT && child.hasStopper(stage)) {
                 connectStopped(child).whenComplete((stop, error) -> {
@@ -371,7 +370,7 @@ public final class Children {
         return result;
     }
 
-    private void sendParallel(Child child, CommandType stage, Command command, Counter pending) {
+    private void sendParallel(Child child, CommandType stage, Command command, Countdown pending) {
         sendMacros(child, stage);
         child.sent(stage);
         child.startWaiting();
@@ -398,7 +397,7 @@ public final class Children {
      */
     private CompletionStage<Boolean> connectStopped(Child child) {
         CompletableFuture<Boolean> result = new CompletableFuture<>();
-        askConnectStopper(child, new ChildStopperContext(child, CommandType.CONNECT), 0, result);
+        askConnectStopper(child, stopperContext(child, CommandType.CONNECT), 0, result);
         return result;
     }
 
@@ -545,7 +544,7 @@ public final class Children {
      */
     public CompletionStage<Reply> endOfMessage(Command.EndOfMessage command, Predicate<Reply> toMta) {
         if (message == null) {
-            message = new Message();
+            message = new MessageInProgress();
         }
         message.toMta = toMta;
         return messageCommand(CommandType.END_OF_MESSAGE, command);
@@ -556,9 +555,9 @@ public final class Children {
         replyCode = null;
         if (message == null) {
             // A message stage without MAIL (a v2 MTA that skipped it, or a confused one).
-            message = new Message();
+            message = new MessageInProgress();
         }
-        Message current = message;
+        MessageInProgress current = message;
         if (!current.started) {
             CompletionStage<Reply> start = startPipeline(stage, command);
             if (start != null) {
@@ -601,7 +600,7 @@ public final class Children {
      * processing the message), else null.
      */
     private CompletionStage<Reply> startPipeline(CommandType stage, Command command) {
-        Message current = message;
+        MessageInProgress current = message;
         if (!dataSent && offer != null && offer.version() >= 4 && !processingChildren().isEmpty()) {
             dataSent = true;
             if (command instanceof Command.Header header) {
@@ -638,7 +637,7 @@ public final class Children {
         return null;
     }
 
-    private void record(Message current, CommandType stage, Command command) throws BodyStore.StoreException {
+    private void record(MessageInProgress current, CommandType stage, Command command) throws BodyStore.StoreException {
         switch (stage) {
             case HEADER: {
                 Command.Header header = (Command.Header) command;
@@ -667,7 +666,7 @@ public final class Children {
 
     /** Moves the pipeline to the next queued child, or finishes the pending MTA command when none is left. */
     private void nextChild() {
-        Message current = message;
+        MessageInProgress current = message;
         current.child = null;
         current.streaming = false;
         while (!current.queue.isEmpty()) {
@@ -676,7 +675,7 @@ public final class Children {
                 continue;
             }
             current.child = child;
-            current.replay = new Replay(current);
+            current.replay = new MessageInProgress.Replay();
             replayNext();
             return;
         }
@@ -686,9 +685,9 @@ public final class Children {
 
     /** Sends the next replayed event to the current child, or turns it into the streaming child when caught up. */
     private void replayNext() {
-        Message current = message;
+        MessageInProgress current = message;
         Child child = current.child;
-        Replay replay = current.replay;
+        MessageInProgress.Replay replay = current.replay;
         if (replay.headerIndex < current.headers.size()) {
             milter.manager.message.Header header = current.headers.get(replay.headerIndex++);
             Command.Header command = new Command.Header(header.name(), header.value());
@@ -756,7 +755,7 @@ public final class Children {
         sendMacros(child, stage);
         child.sent(stage);
         child.startWaiting();
-        Message current = message;
+        MessageInProgress current = message;
         CompletableFuture<Reply> answer = child.channel.send(forChild(child, command)).toCompletableFuture();
         if (answer.isDone()) {
             loop.execute(() -> onStepAnswer(child, stage, current, answer));
@@ -765,7 +764,7 @@ public final class Children {
         }
     }
 
-    private void onStepAnswer(Child child, CommandType stage, Message current, CompletableFuture<Reply> answer) {
+    private void onStepAnswer(Child child, CommandType stage, MessageInProgress current, CompletableFuture<Reply> answer) {
         child.stopWaiting();
         if (finished || message != current || current.child != child) {
             return;
@@ -781,7 +780,7 @@ public final class Children {
     }
 
     private void onPipelineAnswer(Child child, CommandType stage, Reply reply) {
-        Message current = message;
+        MessageInProgress current = message;
         Status status = statusOf(reply);
         child.answered(stage, status);
         switch (status) {
@@ -841,7 +840,7 @@ public final class Children {
     }
 
     private void sendEndOfMessage(Child child) {
-        Message current = message;
+        MessageInProgress current = message;
         CommandType stage = CommandType.END_OF_MESSAGE;
         if (stoppedAt(child, stage, null)) {
             applyStop(child, stage);
@@ -875,7 +874,7 @@ public final class Children {
     }
 
     private void onModification(Child child, Reply modification) {
-        Message current = message;
+        MessageInProgress current = message;
         if (finished || current == null || current.child != child) {
             return;
         }
@@ -972,7 +971,7 @@ public final class Children {
 
     /** Answers the MTA's pending message command from the pipeline's state. */
     private void answerPending() {
-        Message current = message;
+        MessageInProgress current = message;
         if (current == null || current.pending == null) {
             return;
         }
@@ -997,7 +996,7 @@ public final class Children {
     }
 
     private Reply finishMessage(Status status) {
-        Message current = message;
+        MessageInProgress current = message;
         if (current != null && current.toMta != null && !current.storeFailed) {
             emitModifications(current);
         }
@@ -1013,7 +1012,7 @@ public final class Children {
      * The end of message output, in upstream's order: the replaced body, the header changes, the new sender and
      * the quarantine; the final reply follows.
      */
-    private void emitModifications(Message current) {
+    private void emitModifications(MessageInProgress current) {
         Predicate<Reply> toMta = current.toMta;
         if (current.bodyReplaced) {
             long offset = 0;
@@ -1045,7 +1044,7 @@ public final class Children {
 
     /** A message-ending verdict: reply it at once (with the modifications so far at end of message). */
     private void endMessage(Status status) {
-        Message current = message;
+        MessageInProgress current = message;
         if (current == null) {
             return;
         }
@@ -1074,7 +1073,7 @@ public final class Children {
         } else {
             TaggedLogger.error(tag, tags, "[" + child.tag + "] " + failure.getMessage() + ": " + child.name());
         }
-        Message current = message;
+        MessageInProgress current = message;
         if (current != null) {
             current.storeFailed = true;
         }
@@ -1142,7 +1141,7 @@ public final class Children {
     }
 
     private void dropMessage() {
-        Message current = message;
+        MessageInProgress current = message;
         if (current == null) {
             return;
         }
@@ -1381,7 +1380,7 @@ public final class Children {
         if (child.conditions.isEmpty() || !child.hasStopper(stage)) {
             return false;
         }
-        ChildStopperContext context = new ChildStopperContext(child, stage);
+        ChildStopperContext context = stopperContext(child, stage);
         for (ApplicableCondition condition : child.conditions) {
             if (!condition.hasStopper(stage)) {
                 continue;
@@ -1430,6 +1429,10 @@ public final class Children {
         }
     }
 
+    private ChildStopperContext stopperContext(Child child, CommandType stage) {
+        return new ChildStopperContext(child, stage, children, mtaMacros, processingSessions, mailTransactionShelf);
+    }
+
     /** What a stopped child means at each stage (§4.1 of the behaviour spec, with the data stage fixed). */
     private void applyStop(Child child, CommandType stage) {
         TaggedLogger.debug(tag, "[children][stop][" + stage.nick() + "]", () -> "[" + child.tag + "] " + child.name());
@@ -1454,130 +1457,6 @@ public final class Children {
                 child.inMessage = false;
                 compile(stage, Status.ACCEPT);
                 break;
-        }
-    }
-
-    /** The {@code context} a stopper sees. */
-    private final class ChildStopperContext implements milter.manager.condition.StopperContext {
-        private final Child child;
-        private final CommandType stage;
-
-        ChildStopperContext(Child child, CommandType stage) {
-            this.child = child;
-            this.stage = stage;
-        }
-
-        @Override
-        public String name() {
-            return child.name();
-        }
-
-        @Override
-        public String macro(String name) {
-            Map<String, String> extra = child.conditionMacros.get(stage);
-            String key = Macros.normalize(name);
-            if (extra != null && extra.containsKey(key)) {
-                return extra.get(key);
-            }
-            return mtaMacros == null ? null : mtaMacros.get(key, stage);
-        }
-
-        @Override
-        public void setMacro(String name, String value) {
-            child.setConditionMacro(stage, Macros.normalize(name), value);
-        }
-
-        @Override
-        public Status status() {
-            return child.lastStatus;
-        }
-
-        @Override
-        public boolean quitted() {
-            return child.quitted();
-        }
-
-        @Override
-        public Map<String, milter.manager.condition.StopperContext> children() {
-            Map<String, milter.manager.condition.StopperContext> all = new LinkedHashMap<>();
-            for (Child other : children) {
-                all.put(other.name(), new ChildStopperContext(other, stage));
-            }
-            return all;
-        }
-
-        @Override
-        public int processingSessions() {
-            return processingSessions.getAsInt();
-        }
-
-        @Override
-        public Map<String, Object> mailTransactionShelf() {
-            return mailTransactionShelf;
-        }
-    }
-
-    /** Runs an action once a number of outstanding answers have all arrived. */
-    private static final class Counter {
-        private int remaining;
-        private final Runnable done;
-
-        Counter(int remaining, Runnable done) {
-            this.remaining = remaining;
-            this.done = done;
-        }
-
-        void done() {
-            if (--remaining == 0) {
-                done.run();
-            }
-        }
-    }
-
-    /** Where a replayed child is in the message. */
-    private static final class Replay {
-        int headerIndex;
-        boolean endOfHeaderSent;
-        long bodyOffset;
-        boolean endOfMessageSent;
-
-        Replay(Message message) {
-        }
-    }
-
-    /** The message being processed: headers, body, the sequential pipeline and what children asked to change. */
-    private final class Message {
-        final HeaderList originalHeaders = new HeaderList();
-        final HeaderList headers = new HeaderList();
-        final BodyStore body = new BodyStore(BodyStore.DEFAULT_MEMORY_THRESHOLD,
-                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
-        final java.util.ArrayDeque<Child> queue = new java.util.ArrayDeque<>();
-        boolean started;
-        boolean finished;
-        boolean sawHeader;
-        boolean sawEndOfHeader;
-        boolean sawBody;
-        boolean sawEndOfMessage;
-        ByteBuf endOfMessageData;
-        Child child;
-        boolean streaming;
-        Replay replay;
-        CompletableFuture<Reply> pending;
-        CommandType pendingStage;
-        Predicate<Reply> toMta;
-        Reply.ChangeFrom changeFrom;
-        Reply.Quarantine quarantine;
-        boolean bodyReplaced;
-        Child bodyReplacer;
-        /** The body store failed: the message ends with the manager's fallback and without modifications. */
-        boolean storeFailed;
-
-        void release() {
-            body.close();
-            if (endOfMessageData != null) {
-                endOfMessageData.release();
-                endOfMessageData = null;
-            }
         }
     }
 }

@@ -208,6 +208,26 @@ class FailureTest {
     }
 
     @Test
+    void streamingChildThatWentAwayBetweenCommandsIsReplacedByTheNext() throws Exception {
+        try (ManagerHarness harness = new ManagerHarness()) {
+            ScriptedChild a = harness.child("a").behave(CommandType.HEADER, (context, command) -> {
+                context.eventLoop().execute(context::close);
+                return CompletableFuture.completedFuture(Reply.Continue.INSTANCE);
+            });
+            ScriptedChild b = harness.child("b");
+            harness.start();
+            FakeMta mta = Flow.afterData(harness);
+            assertEquals(Reply.Continue.INSTANCE, mta.call(new Command.Header("From", "kou+sender@example.com")));
+            harness.log().awaitRegex("\\[\\d+\\] \\[children\\]\\[end\\]\\[header\\] \\[\\d+\\] a");
+            assertEquals(Reply.Continue.INSTANCE, mta.call(Command.EndOfHeader.INSTANCE));
+            assertEquals(List.of(Reply.Continue.INSTANCE), mta.endOfMessage());
+            a.closed().join();
+            assertEquals(List.of("header From=kou+sender@example.com", "eoh", "eom"),
+                    b.eventsFrom("header From=kou+sender@example.com"));
+        }
+    }
+
+    @Test
     void garbageFromAChildIsADecodeErrorThatDropsOnlyThatChild() throws Exception {
         try (ManagerHarness harness = new ManagerHarness()) {
             ScriptedChild a = harness.child("a", egg -> egg.fallbackStatus(Status.ACCEPT))
