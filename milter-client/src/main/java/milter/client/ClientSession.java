@@ -75,6 +75,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean endOfMessageActive;
     private boolean quitting;
     private boolean finished;
+    /** The command a milter stage is working on; its buffer is ours to release when the stage completes. */
+    private Command inFlight;
+    /** An in-flight command whose buffer was released because the connection ended first. */
+    private Command releasedAtFinish;
 
     ClientSession(long sessionId, MilterFactory factory, IllegalCommandPolicy illegalCommandPolicy,
             long idleTimeoutMillis) {
@@ -265,6 +269,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         busy = true;
+        inFlight = command;
         if (type == CommandType.END_OF_MESSAGE) {
             endOfMessageActive = true;
         }
@@ -344,7 +349,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             }
             applyDecision(type, decision);
         } finally {
-            if (command instanceof ByteBufMessage data) {
+            if (inFlight == command) {
+                inFlight = null;
+            }
+            if (releasedAtFinish == command) {
+                releasedAtFinish = null;
+            } else if (command instanceof ByteBufMessage data) {
                 ReferenceCountUtil.release(data);
             }
             busy = false;
@@ -704,6 +714,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         while ((queued = queue.poll()) != null) {
             ReferenceCountUtil.release(queued);
         }
+        if (inFlight instanceof ByteBufMessage data) {
+            // A stage that never completes must not keep the body chunk alive after the connection is gone.
+            releasedAtFinish = inFlight;
+            ReferenceCountUtil.release(data);
+        }
+        inFlight = null;
         if (milter != null) {
             try {
                 milter.closed(context);

@@ -263,6 +263,14 @@ public final class MilterClient implements AutoCloseable {
      * if so configured and shuts down the event loop group if this client created it. Idempotent.
      */
     public CompletionStage<Void> closeAsync() {
+        return closeAsync(Duration.ZERO);
+    }
+
+    /**
+     * Stops accepting at once, lets the connections in progress finish for up to {@code grace}, then closes
+     * whatever is left as {@link #closeAsync()} does. Idempotent (the first call's grace applies).
+     */
+    public CompletionStage<Void> closeAsync(Duration grace) {
         synchronized (lifecycle) {
             if (closeCalled) {
                 return closeFuture;
@@ -294,6 +302,9 @@ public final class MilterClient implements AutoCloseable {
         serverClosed
                 .thenCompose(ignored -> {
                     cleanUpSocket(socket, kept);
+                    return drained(grace);
+                })
+                .thenCompose(ignored -> {
                     CompletableFuture<Void> all = new CompletableFuture<>();
                     connections.close().addListener(future -> all.complete(null));
                     return all;
@@ -309,6 +320,18 @@ public final class MilterClient implements AutoCloseable {
                 })
                 .whenComplete((ignored, error) -> closeFuture.complete(null));
         return closeFuture;
+    }
+
+    /** Completes when every open connection has closed by itself, or when {@code grace} has passed. */
+    private CompletableFuture<Void> drained(Duration grace) {
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        if (grace.isZero() || grace.isNegative() || connections.isEmpty()) {
+            drained.complete(null);
+            return drained;
+        }
+        connections.newCloseFuture().addListener(future -> drained.complete(null));
+        group.next().schedule(() -> drained.complete(null), grace.toMillis(), TimeUnit.MILLISECONDS);
+        return drained;
     }
 
     private void cleanUpSocket(Path socket, Path kept) {

@@ -144,6 +144,34 @@ class SessionFailureTest {
     }
 
     @Test
+    void bodyOfAStageThatNeverCompletesIsReleasedWhenTheConnectionCloses() throws Exception {
+        ScriptedMilter milter = new ScriptedMilter();
+        java.util.concurrent.atomic.AtomicReference<Command.Body> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        CompletableFuture<Reply> never = new CompletableFuture<>();
+        milter.script = (ctx, command) -> {
+            if (command instanceof Command.Body body) {
+                seen.set(body);
+                return never;
+            }
+            return null;
+        };
+        EmbeddedChannel channel = channel(new FailingWrites(), milter);
+        channel.writeInbound(encode(new Command.Negotiate(Option.offer(6)), ClientSessionTest.CONNECT,
+                new Command.EnvelopeFrom("<a@example.com>"), new Command.EnvelopeRecipient("<b@example.org>"),
+                Command.EndOfHeader.INSTANCE,
+                new Command.Body(Unpooled.copiedBuffer("pending", java.nio.charset.StandardCharsets.US_ASCII))));
+        assertNotNull(seen.get());
+        assertTrue(seen.get().content().refCnt() > 0);
+        channel.close();
+        assertTrue(milter.events().contains("closed"));
+        org.junit.jupiter.api.Assertions.assertEquals(0, seen.get().content().refCnt());
+        // The stage completing after all must not release it a second time.
+        never.complete(Reply.Continue.INSTANCE);
+        channel.runPendingTasks();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
     void milterFactoryFailureClosesTheConnection() throws Exception {
         try (LogCapture log = new LogCapture()) {
             EmbeddedChannel channel = new EmbeddedChannel(new CommandDecoder(), new ClientSession(2, context -> {

@@ -36,10 +36,16 @@ final class Child {
 
     /** Last real status the child answered (what {@code context.reject?} and friends look at). */
     Status lastStatus;
-    /** Last stage sent to the child, for statistics; null before anything was sent. */
+    /** Last stage sent to the child (or stopped at), for statistics; null before anything was sent. */
     CommandType lastStage;
-    /** Status reported by {@code [milter][end]}. */
-    Status endStatus = Status.NOT_CHANGE;
+    /**
+     * The status {@code [milter][end]} reports, kept as upstream's server context keeps it: reset when MAIL is
+     * sent, set by every final answer except a refused recipient, {@code abort} when the message is aborted while
+     * the child was passing it, {@code stop} when a condition stopped it, {@code error} when it failed.
+     */
+    Status status = Status.NOT_CHANGE;
+    /** A refused recipient's status, reported instead of abort when the message is aborted at RCPT. */
+    private Status recipientStatus;
     boolean endReported;
     /** Time spent waiting for this child's replies. */
     long waitNanos;
@@ -96,10 +102,46 @@ final class Child {
         sentAt = System.nanoTime();
     }
 
+    /** Whether an answer of the child is outstanding. */
+    boolean waiting() {
+        return sentAt != 0;
+    }
+
     void stopWaiting() {
         if (sentAt != 0) {
             waitNanos += System.nanoTime() - sentAt;
             sentAt = 0;
+        }
+    }
+
+    void sent(CommandType stage) {
+        lastStage = stage;
+        if (stage == CommandType.ENVELOPE_FROM) {
+            status = Status.NOT_CHANGE;
+            recipientStatus = null;
+        }
+    }
+
+    void answered(CommandType stage, Status answer) {
+        lastStatus = answer;
+        if (stage == CommandType.ENVELOPE_RECIPIENT
+                && (answer == Status.REJECT || answer == Status.TEMPORARY_FAILURE)) {
+            recipientStatus = answer;
+        } else {
+            status = answer;
+        }
+    }
+
+    void stopped(CommandType stage) {
+        lastStage = stage;
+        status = Status.STOP;
+    }
+
+    void aborted() {
+        if (status.isPass() && lastStage != null && lastStage != CommandType.END_OF_MESSAGE
+                && lastStage != CommandType.NEGOTIATE) {
+            status = lastStage == CommandType.ENVELOPE_RECIPIENT && recipientStatus != null
+                    ? recipientStatus : Status.ABORT;
         }
     }
 

@@ -11,6 +11,8 @@ public final class ChildFailure extends RuntimeException {
         END_OF_MESSAGE_TIMEOUT("end-of-message"),
         CONNECTION_ERROR("connection"),
         PROTOCOL_ERROR("error"),
+        /** A modification or progress outside end of message. */
+        OUT_OF_STATE_REQUEST("invalid-state"),
         CLOSED("closed");
 
         private final String tag;
@@ -30,19 +32,30 @@ public final class ChildFailure extends RuntimeException {
     }
 
     private final Kind kind;
+    private final String action;
 
     public ChildFailure(Kind kind, String message) {
-        super(message, null, false, false);
-        this.kind = kind;
+        this(kind, message, null, null);
     }
 
     public ChildFailure(Kind kind, String message, Throwable cause) {
+        this(kind, message, cause, null);
+    }
+
+    /** @param action for {@link Kind#OUT_OF_STATE_REQUEST}: the nick of the request ({@code add-header}) */
+    public ChildFailure(Kind kind, String message, Throwable cause, String action) {
         super(message, cause, false, false);
         this.kind = kind;
+        this.action = action;
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /** The request nick of an {@link Kind#OUT_OF_STATE_REQUEST}, else null. */
+    public String action() {
+        return action;
     }
 
     /** Unwraps completion wrappers to the ChildFailure inside, or makes one from any other throwable. */

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -14,8 +13,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 import milter.core.log.LogLevel;
 import milter.core.log.SessionIds;
 import milter.core.log.TaggedLogger;
@@ -26,7 +25,6 @@ import milter.core.protocol.Macros;
 import milter.core.protocol.Option;
 import milter.core.protocol.ProtocolFlags;
 import milter.core.protocol.Reply;
-import milter.core.protocol.ReplyCodes;
 import milter.core.protocol.Status;
 import milter.manager.condition.ApplicableCondition;
 import milter.manager.condition.ClientAddress;
@@ -34,7 +32,6 @@ import milter.manager.config.Configuration;
 import milter.manager.config.Egg;
 import milter.manager.message.BodyStore;
 import milter.manager.message.HeaderDiff;
-import milter.manager.message.HeaderList;
 
 /**
  * The child milters of one MTA session: fans each MTA command out to them, merges their answers into one verdict
@@ -73,7 +70,7 @@ public final class Children {
     private CommandType lastMtaStage = CommandType.NEGOTIATE;
     private boolean dataSent;
 
-    private Message message;
+    private MessageInProgress message;
 
     public Children(long tag, Configuration configuration, ChildConnector connector, EventLoop loop, Macros mtaMacros,
             IntSupplier processingSessions) {
@@ -124,7 +121,7 @@ public final class Children {
             replyNegotiate(result);
             return result;
         }
-        Counter pending = new Counter(children.size(), () -> replyNegotiate(result));
+        Countdown pending = new Countdown(children.size(), () -> replyNegotiate(result));
         for (Child child : children) {
             connectChild(child, pending);
         }
@@ -145,7 +142,7 @@ public final class Children {
         return conditions;
     }
 
-    private void connectChild(Child child, Counter pending) {
+    private void connectChild(Child child, Countdown pending) {
         connector.connect(child.egg, child.tag, loop).whenComplete((channel, error) -> {
             if (finished) {
                 if (channel != null) {
@@ -159,7 +156,7 @@ public final class Children {
                 if (failure.kind() == ChildFailure.Kind.CONNECTION_TIMEOUT) {
                     TaggedLogger.error(tag, "[children][timeout][connection]", "[" + child.tag + "] " + child.name());
                 } else {
-                    String reason = "Failed to connect to " + child.egg.connectionSpec() + ": " + failure.getMessage();
+                    String reason = failure.getMessage();
                     TaggedLogger.error(tag, "[children][error][connection]",
                             "[" + child.tag + "] " + reason + ": " + child.name());
                     TaggedLogger.error(tag, "[leader][error]", reason);
@@ -167,6 +164,10 @@ public final class Children {
                         child.connectRetried = true;
                         loop.schedule(() -> connectChild(child, pending), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
                         return;
+                    }
+                    if (!configuration.bool(milter.manager.config.Setting.SECURITY_PRIVILEGE_MODE)) {
+                        TaggedLogger.debug(tag, "[children][connection][not-retry]",
+                                () -> "[" + child.tag + "] not privilege mode: " + child.name());
                     }
                 }
                 giveUp(child);
@@ -177,7 +178,7 @@ public final class Children {
             channel.onClose(() -> childClosed(child));
             TaggedLogger.debug(tag, "[children][milter][start]", () -> "[" + child.tag + "] " + child.name());
             child.startWaiting();
-            child.lastStage = CommandType.NEGOTIATE;
+            child.sent(CommandType.NEGOTIATE);
             channel.negotiate(offer).whenComplete((option, negotiateError) -> {
                 child.stopWaiting();
                 if (negotiateError != null) {
@@ -200,11 +201,16 @@ public final class Children {
 
     private void giveUp(Child child) {
         child.state = Child.State.QUITTED;
-        child.endStatus = Status.ERROR;
+        child.status = Status.ERROR;
         reportEnd(child);
     }
 
     private void replyNegotiate(CompletableFuture<Option> result) {
+        if (finished) {
+            // The MTA is gone already: nothing to merge, nobody to expire.
+            result.complete(new Option(offer.version(), offer.actions(), 0));
+            return;
+        }
         int offered = offer.protocol();
         int noReply = ProtocolFlags.NO_REPLY_MASK & offered;
         int yes = 0;
@@ -237,7 +243,9 @@ public final class Children {
             noReply = 0;
         }
         yes &= offered;
-        replyOption = new Option(offer.version(), actions, noReply | yes, macroLists);
+        // Larger body chunks are fine for us: the store takes any size and the child connections split them.
+        int maxDataSize = offered & (ProtocolFlags.MAX_DATA_SIZE_256K | ProtocolFlags.MAX_DATA_SIZE_1M);
+        replyOption = new Option(offer.version(), actions, noReply | yes | maxDataSize, macroLists);
         result.complete(replyOption);
         applyNegotiationFallback();
     }
@@ -259,7 +267,7 @@ public final class Children {
             if (child.alive()) {
                 TaggedLogger.debug(tag, "[children][negotiate][fallback][expire][" + nick + "]",
                         () -> "[" + child.tag + "] " + child.name());
-                expire(child, Status.ERROR);
+                expire(child);
             }
         }
     }
@@ -278,7 +286,7 @@ public final class Children {
 
     public CompletionStage<Reply> envelopeFrom(Command.EnvelopeFrom command) {
         dropMessage();
-        message = new Message();
+        message = new MessageInProgress();
         dataSent = false;
         for (Child child : children) {
             child.resetMessage();
@@ -298,8 +306,7 @@ public final class Children {
                 eligible.add(child);
             } else {
                 // Refused every recipient: the message is over for this child.
-                child.channel.abort();
-                child.inMessage = false;
+                abortChild(child);
             }
         }
         return parallel(CommandType.DATA, Command.Data.INSTANCE, eligible);
@@ -332,11 +339,13 @@ public final class Children {
     private CompletionStage<Reply> parallel(CommandType stage, Command command, List<Child> eligible) {
         lastMtaStage = stage;
         compiled.put(stage, Status.NOT_CHANGE);
+        // A reply code answers the command it came with, never a later one (see docs/compatibility.md).
+        replyCode = null;
         if (eligible.isEmpty()) {
             return CompletableFuture.completedFuture(noChildFallback(stage));
         }
         CompletableFuture<Reply> result = new CompletableFuture<>();
-        Counter pending = new Counter(eligible.size(), () -> result.complete(finishParallel(stage)));
+        Countdown pending = new Countdown(eligible.size(), () -> result.complete(finishParallel(stage)));
         for (Child child : eligible) {
             if (stage == CommandType.CONNECT && child.hasStopper(stage)) {
                 connectStopped(child).whenComplete((stop, error) -> {
@@ -361,12 +370,16 @@ public final class Children {
         return result;
     }
 
-    private void sendParallel(Child child, CommandType stage, Command command, Counter pending) {
+    private void sendParallel(Child child, CommandType stage, Command command, Countdown pending) {
         sendMacros(child, stage);
-        child.lastStage = stage;
+        child.sent(stage);
         child.startWaiting();
         child.channel.send(forChild(child, command)).whenComplete((reply, error) -> {
             child.stopWaiting();
+            if (finished) {
+                pending.done();
+                return;
+            }
             if (error != null) {
                 Status fallback = fail(child, stage, ChildFailure.of(error));
                 compile(stage, fallback);
@@ -377,72 +390,83 @@ public final class Children {
         });
     }
 
-    /** Asks the connect stoppers of a child in order; the first true stops it. Exceptions count as false. */
+    /**
+     * Asks the connect stoppers of a child in order; the first true stops it. Exceptions count as false. A stopper
+     * may answer later on another thread (a DNS lookup): the next one is asked, and the result delivered, on the
+     * session's loop again.
+     */
     private CompletionStage<Boolean> connectStopped(Child child) {
-        ChildStopperContext context = new ChildStopperContext(child, CommandType.CONNECT);
-        CompletionStage<Boolean> decision = CompletableFuture.completedFuture(false);
-        for (ApplicableCondition condition : child.conditions) {
-            if (!condition.hasStopper(CommandType.CONNECT)) {
-                continue;
-            }
-            decision = decision.thenCompose(stopped -> {
-                if (stopped) {
-                    return CompletableFuture.completedFuture(true);
-                }
-                CompletionStage<Boolean> answer;
-                try {
-                    answer = condition.stopOnConnectAsync(context, clientHost, clientAddress);
-                } catch (RuntimeException e) {
-                    answer = CompletableFuture.failedFuture(e);
-                }
-                return answer.handle((stop, error) -> {
-                    if (error != null) {
-                        TaggedLogger.error(tag, "[children][error][applicable-condition][connect]",
-                                condition.name() + ": " + error);
-                        return false;
-                    }
-                    return Boolean.TRUE.equals(stop);
-                });
-            });
-        }
-        // An asynchronous answer may complete on another thread: come back to the session's loop.
-        CompletableFuture<Boolean> onLoop = new CompletableFuture<>();
-        decision.whenComplete((stop, error) -> {
-            if (loop.inEventLoop()) {
-                onLoop.complete(error == null && Boolean.TRUE.equals(stop));
-            } else {
-                loop.execute(() -> onLoop.complete(error == null && Boolean.TRUE.equals(stop)));
-            }
-        });
-        return onLoop;
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        askConnectStopper(child, stopperContext(child, CommandType.CONNECT), 0, result);
+        return result;
     }
 
-    private Reply noChildFallback(CommandType stage) {
-        String message;
-        if (stage == CommandType.ENVELOPE_RECIPIENT || stage == CommandType.DATA || isMessageStage(stage)) {
-            message = "None of milters are processing message.";
-            TaggedLogger.error(tag, "[children][error][message-processing]", message);
-        } else {
-            message = "All milters are no longer alive.";
-            TaggedLogger.error(tag, "[children][error][alive]", message);
+    private void askConnectStopper(Child child, ChildStopperContext context, int index,
+            CompletableFuture<Boolean> result) {
+        int next = index;
+        while (next < child.conditions.size() && !child.conditions.get(next).hasStopper(CommandType.CONNECT)) {
+            next++;
         }
-        TaggedLogger.error(tag, "[leader][error]", message);
-        Status fallback = configuration.fallbackStatus();
-        return emit(stage, fallback);
+        if (next == child.conditions.size()) {
+            result.complete(false);
+            return;
+        }
+        ApplicableCondition condition = child.conditions.get(next);
+        int following = next + 1;
+        CompletionStage<Boolean> answer;
+        try {
+            answer = condition.stopOnConnectAsync(context, clientHost, clientAddress);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        answer.whenComplete((stop, error) -> {
+            Runnable go = () -> {
+                if (error != null) {
+                    Throwable cause = error instanceof java.util.concurrent.CompletionException
+                            && error.getCause() != null ? error.getCause() : error;
+                    TaggedLogger.error(tag, "[children][error][applicable-condition][connect]",
+                            condition.name() + ": " + cause.getClass().getName() + ": " + cause.getMessage() + ": "
+                                    + child.name());
+                }
+                if (error == null && Boolean.TRUE.equals(stop)) {
+                    result.complete(true);
+                } else {
+                    askConnectStopper(child, context, following, result);
+                }
+            };
+            if (loop.inEventLoop()) {
+                go.run();
+            } else {
+                loop.execute(go);
+            }
+        });
+    }
+
+    /** Nobody can answer the command: the manager's fallback, with upstream's error lines (one reply, Q6). */
+    private Reply noChildFallback(CommandType stage) {
+        String text;
+        if (stage == CommandType.ENVELOPE_RECIPIENT || stage == CommandType.DATA || isMessageStage(stage)) {
+            text = "None of milters are processing message.";
+            TaggedLogger.error(tag, "[children][error][message-processing]", text);
+        } else {
+            text = "All milters are no longer alive.";
+            TaggedLogger.error(tag, "[children][error][alive]", text);
+        }
+        TaggedLogger.error(tag, "[leader][error]", text);
+        return emit(stage, configuration.fallbackStatus());
     }
 
     private void onParallelAnswer(Child child, CommandType stage, Reply reply) {
         Status status = statusOf(reply);
-        child.lastStatus = status;
+        child.answered(stage, status);
         boolean evaluation = child.egg.evaluationMode();
-        if (reply instanceof Reply.ReplyCode code && !evaluation) {
-            replyCode = code.reply();
-        }
         Status counted = status;
         if (evaluation && isRefusal(status)) {
             TaggedLogger.debug(tag, "[children][evaluation][" + status.nick() + "][" + stage.nick() + "]",
                     () -> "[" + child.tag + "] " + child.name());
             counted = Status.ACCEPT;
+        } else if (reply instanceof Reply.ReplyCode code) {
+            replyCode = code.reply();
         }
         switch (stage) {
             case CONNECT:
@@ -450,7 +474,7 @@ public final class Children {
                 if (status == Status.DISCARD) {
                     invalidState(child, status, stage);
                 } else if (status != Status.CONTINUE) {
-                    quit(child, status);
+                    quit(child);
                 }
                 break;
             case ENVELOPE_FROM:
@@ -489,9 +513,9 @@ public final class Children {
             status = Status.ACCEPT;
         }
         if (((status == Status.REJECT || status == Status.TEMPORARY_FAILURE) && stage != CommandType.ENVELOPE_RECIPIENT)
-                || status == Status.DISCARD) {
-            if (stage == CommandType.ENVELOPE_FROM || stage == CommandType.ENVELOPE_RECIPIENT
-                    || stage == CommandType.DATA) {
+                || status == Status.DISCARD || (status == Status.ACCEPT && isEnvelopeStage(stage))) {
+            if (isEnvelopeStage(stage)) {
+                // The MTA will not go on with this message: children still in it are told so.
                 abortMessageChildren();
             }
         }
@@ -514,23 +538,26 @@ public final class Children {
     }
 
     /**
-     * End of message: runs the remaining children, then sends {@code toMta} the merged modifications and
-     * completes with the final reply.
+     * End of message: runs the remaining children, then gives {@code toMta} the merged modifications (it answers
+     * whether the packet went out) and completes with the final reply. Progress and recipient changes go to
+     * {@code toMta} as the children send them.
      */
-    public CompletionStage<Reply> endOfMessage(Command.EndOfMessage command, Consumer<Reply> toMta) {
-        if (message != null) {
-            message.toMta = toMta;
+    public CompletionStage<Reply> endOfMessage(Command.EndOfMessage command, Predicate<Reply> toMta) {
+        if (message == null) {
+            message = new MessageInProgress();
         }
+        message.toMta = toMta;
         return messageCommand(CommandType.END_OF_MESSAGE, command);
     }
 
     private CompletionStage<Reply> messageCommand(CommandType stage, Command command) {
         lastMtaStage = stage;
+        replyCode = null;
         if (message == null) {
             // A message stage without MAIL (a v2 MTA that skipped it, or a confused one).
-            message = new Message();
+            message = new MessageInProgress();
         }
-        Message current = message;
+        MessageInProgress current = message;
         if (!current.started) {
             CompletionStage<Reply> start = startPipeline(stage, command);
             if (start != null) {
@@ -547,11 +574,12 @@ public final class Children {
         }
         try {
             record(current, stage, command);
-        } catch (IOException e) {
-            TaggedLogger.error(tag, "[children][error][body][" + (current.body.onDisk() ? "write" : "open") + "]",
-                    e.getMessage());
-            Reply reply = emit(stage, configuration.fallbackStatus());
+        } catch (BodyStore.StoreException e) {
+            TaggedLogger.error(tag, "[children][error][body][" + e.operation() + "]", String.valueOf(e.getMessage()));
+            current.storeFailed = true;
+            current.finished = true;
             abortMessageChildren();
+            Reply reply = emit(stage, configuration.fallbackStatus());
             dropMessage();
             return CompletableFuture.completedFuture(reply);
         }
@@ -572,7 +600,7 @@ public final class Children {
      * processing the message), else null.
      */
     private CompletionStage<Reply> startPipeline(CommandType stage, Command command) {
-        Message current = message;
+        MessageInProgress current = message;
         if (!dataSent && offer != null && offer.version() >= 4 && !processingChildren().isEmpty()) {
             dataSent = true;
             if (command instanceof Command.Header header) {
@@ -599,8 +627,7 @@ public final class Children {
             if (child.recipientAccepted) {
                 current.queue.add(child);
             } else {
-                child.channel.abort();
-                child.inMessage = false;
+                abortChild(child);
             }
         }
         if (current.queue.isEmpty()) {
@@ -610,7 +637,7 @@ public final class Children {
         return null;
     }
 
-    private void record(Message current, CommandType stage, Command command) throws IOException {
+    private void record(MessageInProgress current, CommandType stage, Command command) throws BodyStore.StoreException {
         switch (stage) {
             case HEADER: {
                 Command.Header header = (Command.Header) command;
@@ -639,7 +666,7 @@ public final class Children {
 
     /** Moves the pipeline to the next queued child, or finishes the pending MTA command when none is left. */
     private void nextChild() {
-        Message current = message;
+        MessageInProgress current = message;
         current.child = null;
         current.streaming = false;
         while (!current.queue.isEmpty()) {
@@ -648,7 +675,7 @@ public final class Children {
                 continue;
             }
             current.child = child;
-            current.replay = new Replay(current);
+            current.replay = new MessageInProgress.Replay();
             replayNext();
             return;
         }
@@ -658,9 +685,9 @@ public final class Children {
 
     /** Sends the next replayed event to the current child, or turns it into the streaming child when caught up. */
     private void replayNext() {
-        Message current = message;
+        MessageInProgress current = message;
         Child child = current.child;
-        Replay replay = current.replay;
+        MessageInProgress.Replay replay = current.replay;
         if (replay.headerIndex < current.headers.size()) {
             milter.manager.message.Header header = current.headers.get(replay.headerIndex++);
             Command.Header command = new Command.Header(header.name(), header.value());
@@ -676,9 +703,9 @@ public final class Children {
             ByteBuf chunk;
             try {
                 chunk = current.body.read(replay.bodyOffset, configuration.chunkSize(), ByteBufAllocator.DEFAULT);
-            } catch (IOException e) {
-                TaggedLogger.error(tag, "[children][error][body][send]", e.getMessage());
-                endMessage(CommandType.BODY, configuration.fallbackStatus());
+            } catch (BodyStore.StoreException e) {
+                // Upstream's tag for reading the store on the way to a child.
+                storeFailed(new BodyStore.StoreException("send", e), child);
                 return;
             }
             replay.bodyOffset += chunk.readableBytes();
@@ -726,9 +753,9 @@ public final class Children {
             return;
         }
         sendMacros(child, stage);
-        child.lastStage = stage;
+        child.sent(stage);
         child.startWaiting();
-        Message current = message;
+        MessageInProgress current = message;
         CompletableFuture<Reply> answer = child.channel.send(forChild(child, command)).toCompletableFuture();
         if (answer.isDone()) {
             loop.execute(() -> onStepAnswer(child, stage, current, answer));
@@ -737,9 +764,9 @@ public final class Children {
         }
     }
 
-    private void onStepAnswer(Child child, CommandType stage, Message current, CompletableFuture<Reply> answer) {
+    private void onStepAnswer(Child child, CommandType stage, MessageInProgress current, CompletableFuture<Reply> answer) {
         child.stopWaiting();
-        if (message != current || current.child != child) {
+        if (finished || message != current || current.child != child) {
             return;
         }
         Reply reply;
@@ -753,9 +780,9 @@ public final class Children {
     }
 
     private void onPipelineAnswer(Child child, CommandType stage, Reply reply) {
-        Message current = message;
+        MessageInProgress current = message;
         Status status = statusOf(reply);
-        child.lastStatus = status;
+        child.answered(stage, status);
         switch (status) {
             case CONTINUE:
                 compile(stage, Status.CONTINUE);
@@ -789,10 +816,9 @@ public final class Children {
         if (child.egg.evaluationMode()) {
             TaggedLogger.debug(tag, "[children][evaluation][" + status.nick() + "][" + stage.nick() + "]",
                     () -> "[" + child.tag + "] " + child.name());
-            // The verdict is only reported: the child leaves this message, the others go on.
+            // Quirk Q3 fixed: the verdict is only reported; the child leaves this message, the others go on.
             compile(stage, Status.ACCEPT);
-            child.channel.abort();
-            child.inMessage = false;
+            abortChild(child);
             nextChild();
             return;
         }
@@ -800,21 +826,21 @@ public final class Children {
             replyCode = code.reply();
         }
         compile(stage, status);
-        endMessage(stage, compiled.get(stage));
+        endMessage(compiled.get(stage));
     }
 
     private void onPipelineFailure(Child child, CommandType stage, ChildFailure failure) {
         Status fallback = fail(child, stage, failure);
         compile(stage, fallback);
         if (isRefusal(fallback)) {
-            endMessage(stage, compiled.get(stage));
+            endMessage(compiled.get(stage));
         } else {
             nextChild();
         }
     }
 
     private void sendEndOfMessage(Child child) {
-        Message current = message;
+        MessageInProgress current = message;
         CommandType stage = CommandType.END_OF_MESSAGE;
         if (stoppedAt(child, stage, null)) {
             applyStop(child, stage);
@@ -822,13 +848,13 @@ public final class Children {
             return;
         }
         sendMacros(child, stage);
-        child.lastStage = stage;
+        child.sent(stage);
         child.startWaiting();
         ByteBuf data = current.endOfMessageData == null ? Unpooled.EMPTY_BUFFER : current.endOfMessageData;
         child.channel.endOfMessage(data, modification -> onModification(child, modification))
                 .whenComplete((reply, error) -> {
                     child.stopWaiting();
-                    if (message != current || current.child != child) {
+                    if (finished || message != current || current.child != child) {
                         return;
                     }
                     if (error != null) {
@@ -836,7 +862,7 @@ public final class Children {
                         return;
                     }
                     Status status = statusOf(reply);
-                    child.lastStatus = status;
+                    child.answered(stage, status);
                     if (status == Status.CONTINUE || status == Status.ACCEPT || status == Status.SKIP) {
                         compile(stage, status == Status.SKIP ? Status.CONTINUE : status);
                         child.inMessage = false;
@@ -848,8 +874,8 @@ public final class Children {
     }
 
     private void onModification(Child child, Reply modification) {
-        Message current = message;
-        if (current == null) {
+        MessageInProgress current = message;
+        if (finished || current == null || current.child != child) {
             return;
         }
         boolean evaluation = child.egg.evaluationMode();
@@ -889,6 +915,7 @@ public final class Children {
                 }
                 return;
             case QUARANTINE:
+                child.status = Status.QUARANTINE;
                 if (!evaluationDrop(child, evaluation, modification)) {
                     current.quarantine = (Reply.Quarantine) modification;
                 }
@@ -905,17 +932,23 @@ public final class Children {
                         current.body.clear();
                     }
                     current.body.append(body.content());
-                } catch (IOException e) {
-                    TaggedLogger.error(tag, "[children][error][body][write]", e.getMessage());
+                } catch (BodyStore.StoreException e) {
+                    storeFailed(e, child);
                 }
                 return;
             }
             case ADD_RECIPIENT:
             case ADD_RECIPIENT_WITH_PARAMETERS:
             case DELETE_RECIPIENT:
-            case PROGRESS:
                 if (!evaluationDrop(child, evaluation, modification) && current.toMta != null) {
-                    current.toMta.accept(modification);
+                    current.toMta.test(modification);
+                }
+                return;
+            case PROGRESS:
+                // Progress only keeps the MTA waiting; evaluation mode does not change that.
+                TaggedLogger.debug(tag, "[children][progress]", () -> "[" + child.tag + "] " + child.name());
+                if (current.toMta != null) {
+                    current.toMta.test(modification);
                 }
                 return;
             default:
@@ -938,7 +971,7 @@ public final class Children {
 
     /** Answers the MTA's pending message command from the pipeline's state. */
     private void answerPending() {
-        Message current = message;
+        MessageInProgress current = message;
         if (current == null || current.pending == null) {
             return;
         }
@@ -959,9 +992,12 @@ public final class Children {
 
     /** Emits the merged modifications and the final end-of-message reply; the message is over. */
     private Reply finishMessage() {
-        Message current = message;
-        Status status = compiledOrContinue(CommandType.END_OF_MESSAGE);
-        if (current != null && current.toMta != null) {
+        return finishMessage(compiledOrContinue(CommandType.END_OF_MESSAGE));
+    }
+
+    private Reply finishMessage(Status status) {
+        MessageInProgress current = message;
+        if (current != null && current.toMta != null && !current.storeFailed) {
             emitModifications(current);
         }
         Reply reply = emit(CommandType.END_OF_MESSAGE, status);
@@ -972,71 +1008,85 @@ public final class Children {
         return reply;
     }
 
-    private void emitModifications(Message current) {
-        Consumer<Reply> toMta = current.toMta;
+    /**
+     * The end of message output, in upstream's order: the replaced body, the header changes, the new sender and
+     * the quarantine; the final reply follows.
+     */
+    private void emitModifications(MessageInProgress current) {
+        Predicate<Reply> toMta = current.toMta;
         if (current.bodyReplaced) {
             long offset = 0;
             int chunkSize = configuration.chunkSize();
             try {
                 if (current.body.size() == 0) {
-                    toMta.accept(new Reply.ReplaceBody(Unpooled.EMPTY_BUFFER));
+                    toMta.test(new Reply.ReplaceBody(Unpooled.EMPTY_BUFFER));
                 }
                 while (offset < current.body.size()) {
                     ByteBuf chunk = current.body.read(offset, chunkSize, ByteBufAllocator.DEFAULT);
                     offset += chunk.readableBytes();
-                    toMta.accept(new Reply.ReplaceBody(chunk));
+                    toMta.test(new Reply.ReplaceBody(chunk));
                 }
-            } catch (IOException e) {
-                TaggedLogger.error(tag, "[children][error][body][send]", e.getMessage());
+            } catch (BodyStore.StoreException e) {
+                // Upstream's tag for reading the store on the way to the MTA; what was sent stays sent.
+                TaggedLogger.error(tag, "[children][error][body][read]", String.valueOf(e.getMessage()));
             }
         }
         for (Reply reply : HeaderDiff.diff(current.originalHeaders, current.headers)) {
-            if (reply instanceof Reply.InsertHeader insert) {
-                logSessionHeader(insert.name(), insert.value());
-            } else if (reply instanceof Reply.ChangeHeader change && !change.value().isEmpty()) {
-                logSessionHeader(change.name(), change.value());
-            }
-            toMta.accept(reply);
+            toMta.test(reply);
         }
         if (current.changeFrom != null) {
-            toMta.accept(current.changeFrom);
+            toMta.test(current.changeFrom);
         }
         if (current.quarantine != null) {
-            TaggedLogger.statistics(TaggedLogger.NO_SESSION, "[reply][end-of-message][quarantine](" + tag + ")", "");
-            toMta.accept(current.quarantine);
+            toMta.test(current.quarantine);
         }
-    }
-
-    private void logSessionHeader(String name, String value) {
-        TaggedLogger.log(LogLevel.STATISTICS, TaggedLogger.NO_SESSION, "[session][header][add](" + tag + "):",
-                () -> "<" + name + ">=<" + value + ">");
     }
 
     /** A message-ending verdict: reply it at once (with the modifications so far at end of message). */
-    private void endMessage(CommandType stage, Status status) {
-        Message current = message;
+    private void endMessage(Status status) {
+        MessageInProgress current = message;
         if (current == null) {
             return;
         }
         current.finished = true;
         current.child = null;
+        // The MTA will abort or end the message; nothing else of it reaches a child.
+        current.queue.clear();
         abortMessageChildren();
         CompletableFuture<Reply> pending = current.pending;
         current.pending = null;
-        Reply reply = stage == CommandType.END_OF_MESSAGE ? finishMessage() : emit(stage, status);
-        if (stage != CommandType.END_OF_MESSAGE) {
-            // The MTA will abort or end the message; nothing else of it reaches a child.
-            current.queue.clear();
+        if (pending == null) {
+            return;
         }
-        if (pending != null) {
-            pending.complete(reply);
+        CommandType stage = current.pendingStage;
+        pending.complete(stage == CommandType.END_OF_MESSAGE ? finishMessage(status) : emit(stage, status));
+    }
+
+    /**
+     * The body store failed (temporary file): the message cannot be processed any further, so it ends with the
+     * manager's fallback status and without modifications.
+     */
+    private void storeFailed(BodyStore.StoreException failure, Child child) {
+        String tags = "[children][error][body][" + failure.operation() + "]";
+        if (child == null) {
+            TaggedLogger.error(tag, tags, String.valueOf(failure.getMessage()));
+        } else {
+            TaggedLogger.error(tag, tags, "[" + child.tag + "] " + failure.getMessage() + ": " + child.name());
         }
+        MessageInProgress current = message;
+        if (current != null) {
+            current.storeFailed = true;
+        }
+        endMessage(configuration.fallbackStatus());
     }
 
     // -------------------------------------------------------------------------------------- abort, quit, close
 
     /** MTA abort: children inside the message get abort; message data is dropped; no reply. */
     public void abort() {
+        if (lastMtaStatus.isPass() && lastMtaStage != CommandType.END_OF_MESSAGE) {
+            lastMtaStatus = Status.ABORT;
+        }
         abortMessageChildren();
         mailTransactionShelf.clear();
         dropMessage();
@@ -1045,46 +1095,53 @@ public final class Children {
         }
     }
 
-    /** MTA quit: every child still connected gets quit. */
+    /** MTA quit (or quit-new-connection): every child still connected gets quit; the children are done. */
     public void quit() {
-        for (Child child : children) {
-            if (!child.quitted() && child.channel != null) {
-                quit(child, null);
-            }
-        }
-        finish();
-    }
-
-    /** The MTA connection is gone: children inside a message get abort, then every child quits. */
-    public void close() {
-        abortMessageChildren();
-        quit();
-    }
-
-    private void finish() {
         if (finished) {
             return;
         }
+        // From here on no answer of a child moves anything: late callbacks see finished and return.
         finished = true;
+        dropMessage();
+        for (Child child : children) {
+            if (!child.quitted() && child.channel != null) {
+                quit(child);
+            }
+        }
         for (Child child : children) {
             if (!child.endReported && child.state != Child.State.CONNECTING) {
                 reportEnd(child);
             }
         }
-        dropMessage();
     }
 
+    /** The MTA connection is gone: children inside a message get abort, then every child quits. */
+    public void close() {
+        if (finished) {
+            return;
+        }
+        abortMessageChildren();
+        quit();
+    }
+
+    /** Sends abort to every child still inside the message; they are out of it from now on. */
     private void abortMessageChildren() {
         for (Child child : children) {
             if (child.alive() && child.inMessage) {
-                child.channel.abort();
+                abortChild(child);
             }
             child.inMessage = false;
         }
     }
 
+    private void abortChild(Child child) {
+        child.aborted();
+        child.channel.abort();
+        child.inMessage = false;
+    }
+
     private void dropMessage() {
-        Message current = message;
+        MessageInProgress current = message;
         if (current == null) {
             return;
         }
@@ -1106,47 +1163,63 @@ public final class Children {
 
     // ------------------------------------------------------------------------------------------------- helpers
 
-    private void quit(Child child, Status status) {
+    /** Sends quit: the child is out for the rest of the session. */
+    private void quit(Child child) {
         if (child.quitted()) {
             return;
         }
         child.state = Child.State.QUITTED;
-        if (status != null) {
-            child.endStatus = status;
-        } else if (child.lastStatus != null) {
-            child.endStatus = child.lastStatus;
-        }
+        child.inMessage = false;
         child.channel.quit();
         reportEnd(child);
     }
 
-    /** A failed child: expired for the rest of the session; returns its fallback status. */
+    /**
+     * A failed child: expired for the rest of the session; returns its fallback status. A child that closed
+     * while an answer was due is what upstream calls finishing without a response: only debug lines, its
+     * fallback still counts. Anything else is an error line (upstream's tags, see docs/log-list.md).
+     */
     private Status fail(Child child, CommandType stage, ChildFailure failure) {
         Status fallback = child.egg.fallbackStatus();
         if (child.quitted()) {
             return fallback;
         }
         String state = stage.nick();
-        String tags;
-        String text;
-        if (failure.kind().isTimeout()) {
-            tags = "[children][timeout][" + failure.kind().tag() + "][" + state + "][" + fallback.nick() + "]";
-            text = "[" + child.tag + "] " + child.name();
-        } else {
-            tags = "[children][error][" + state + "][" + fallback.nick() + "]";
-            text = "[" + child.tag + "] " + failure.getMessage() + ": " + child.name();
+        switch (failure.kind()) {
+            case CONNECTION_TIMEOUT:
+            case WRITING_TIMEOUT:
+            case READING_TIMEOUT:
+            case END_OF_MESSAGE_TIMEOUT:
+                TaggedLogger.error(tag, "[children][timeout][" + failure.kind().tag() + "][" + state + "]["
+                        + fallback.nick() + "]", "[" + child.tag + "] " + child.name());
+                break;
+            case CLOSED:
+                TaggedLogger.debug(tag, "[children][end][" + state + "]", () -> "[" + child.tag + "] " + child.name());
+                if (isMessageStage(stage)) {
+                    TaggedLogger.debug(tag, "[children][unexpected]",
+                            () -> "[" + child.tag + "] finish without receiving response: " + child.name());
+                }
+                break;
+            case OUT_OF_STATE_REQUEST:
+                TaggedLogger.error(tag, "[children][error][invalid-state][" + failure.action() + "][" + state + "]",
+                        "[" + child.tag + "] only allowed in end of message session: " + child.name());
+                break;
+            default:
+                TaggedLogger.error(tag, "[children][error][" + state + "][" + fallback.nick() + "]",
+                        "[" + child.tag + "] " + failure.getMessage() + ": " + child.name());
+                break;
         }
-        TaggedLogger.error(tag, tags, text);
-        expire(child, Status.ERROR);
+        child.status = Status.ERROR;
+        expire(child);
         return fallback;
     }
 
-    private void expire(Child child, Status endStatus) {
+    /** Out for the rest of the session without quit (it failed, or the session falls back as a whole). */
+    private void expire(Child child) {
         if (child.quitted()) {
             return;
         }
         child.state = Child.State.QUITTED;
-        child.endStatus = endStatus;
         child.inMessage = false;
         if (child.channel != null) {
             child.channel.close();
@@ -1154,10 +1227,12 @@ public final class Children {
         reportEnd(child);
     }
 
+    /** The connection closed while nothing was awaited from the child (between commands, or after quit). */
     private void childClosed(Child child) {
-        if (!child.quitted()) {
-            TaggedLogger.debug(tag, "[children][unexpected]",
-                    () -> "[" + child.tag + "] finish without receiving response: " + child.name());
+        // With an answer outstanding the failed stage reports the close (or the timeout that caused it).
+        if (!child.quitted() && !child.waiting()) {
+            TaggedLogger.debug(tag, "[children][end][" + (child.lastStage == null ? "start" : child.lastStage.nick())
+                    + "]", () -> "[" + child.tag + "] " + child.name());
             child.state = Child.State.QUITTED;
             child.inMessage = false;
             reportEnd(child);
@@ -1167,7 +1242,7 @@ public final class Children {
     private void invalidState(Child child, Status status, CommandType stage) {
         TaggedLogger.error(tag, "[children][error][invalid-state][" + status.nick() + "][" + stage.nick() + "]",
                 "[" + child.tag + "] " + child.name());
-        quit(child, status);
+        quit(child);
     }
 
     private void reportEnd(Child child) {
@@ -1179,7 +1254,7 @@ public final class Children {
             return;
         }
         String last = child.lastStage == null ? "start" : child.lastStage.nick();
-        Status status = child.endStatus;
+        Status status = child.status;
         String nick = status.isPass() ? "pass" : status.nick();
         String elapsed = CFormat.g(child.waitNanos / 1e9);
         TaggedLogger.statistics(TaggedLogger.NO_SESSION,
@@ -1195,7 +1270,10 @@ public final class Children {
         return status == null || status == Status.NOT_CHANGE ? Status.CONTINUE : status;
     }
 
-    /** Turns a stage's status into the reply for the MTA, using a stored reply code when its class matches. */
+    /**
+     * Turns a stage's status into the reply for the MTA, using the stored reply code when its class matches the
+     * status. An invalid code is logged and the plain status sent instead (quirk Q4 fixed: upstream sent nothing).
+     */
     private Reply emit(CommandType stage, Status status) {
         lastMtaStatus = status;
         switch (status) {
@@ -1209,12 +1287,11 @@ public final class Children {
                 boolean temporary = status == Status.TEMPORARY_FAILURE;
                 if (code != null && code.startsWith(temporary ? "4" : "5")) {
                     replyCode = null;
-                    try {
-                        ReplyCodes.validate(code);
+                    String problem = ReplyCodeCheck.problem(code);
+                    if (problem == null) {
                         return new Reply.ReplyCode(code);
-                    } catch (IllegalArgumentException e) {
-                        TaggedLogger.error(tag, "[leader][error][reply-code]", e.getMessage());
                     }
+                    TaggedLogger.error(tag, "[leader][error][reply-code]", problem);
                 }
                 return temporary ? Reply.TemporaryFailure.INSTANCE : Reply.Reject.INSTANCE;
             }
@@ -1248,6 +1325,11 @@ public final class Children {
 
     private static boolean isRefusal(Status status) {
         return status == Status.REJECT || status == Status.TEMPORARY_FAILURE || status == Status.DISCARD;
+    }
+
+    private static boolean isEnvelopeStage(CommandType stage) {
+        return stage == CommandType.ENVELOPE_FROM || stage == CommandType.ENVELOPE_RECIPIENT
+                || stage == CommandType.DATA;
     }
 
     private static boolean isMessageStage(CommandType stage) {
@@ -1298,7 +1380,7 @@ public final class Children {
         if (child.conditions.isEmpty() || !child.hasStopper(stage)) {
             return false;
         }
-        ChildStopperContext context = new ChildStopperContext(child, stage);
+        ChildStopperContext context = stopperContext(child, stage);
         for (ApplicableCondition condition : child.conditions) {
             if (!condition.hasStopper(stage)) {
                 continue;
@@ -1308,7 +1390,8 @@ public final class Children {
                 stop = callStopper(condition, context, stage, command);
             } catch (RuntimeException e) {
                 TaggedLogger.error(tag, "[children][error][applicable-condition][" + stage.nick() + "]",
-                        condition.name() + ": " + e.getClass().getName() + ": " + e.getMessage());
+                        condition.name() + ": " + e.getClass().getName() + ": " + e.getMessage() + ": "
+                                + child.name());
                 stop = false;
             }
             if (stop) {
@@ -1346,13 +1429,19 @@ public final class Children {
         }
     }
 
+    private ChildStopperContext stopperContext(Child child, CommandType stage) {
+        return new ChildStopperContext(child, stage, children, mtaMacros, processingSessions, mailTransactionShelf);
+    }
+
     /** What a stopped child means at each stage (§4.1 of the behaviour spec, with the data stage fixed). */
     private void applyStop(Child child, CommandType stage) {
         TaggedLogger.debug(tag, "[children][stop][" + stage.nick() + "]", () -> "[" + child.tag + "] " + child.name());
+        child.stopped(stage);
         switch (stage) {
             case CONNECT:
             case HELO:
-                quit(child, Status.STOP);
+                child.channel.abort();
+                quit(child);
                 compile(stage, Status.ACCEPT);
                 break;
             case ENVELOPE_FROM:
@@ -1363,133 +1452,11 @@ public final class Children {
                 compile(stage, Status.CONTINUE);
                 break;
             default:
-                // Data and message stages: the child leaves this message only; the others go on.
+                // Data and message stages: the child leaves this message only; the others go on (Q2 fixed).
                 child.channel.abort();
                 child.inMessage = false;
                 compile(stage, Status.ACCEPT);
                 break;
-        }
-    }
-
-    /** The {@code context} a stopper sees. */
-    private final class ChildStopperContext implements milter.manager.condition.StopperContext {
-        private final Child child;
-        private final CommandType stage;
-
-        ChildStopperContext(Child child, CommandType stage) {
-            this.child = child;
-            this.stage = stage;
-        }
-
-        @Override
-        public String name() {
-            return child.name();
-        }
-
-        @Override
-        public String macro(String name) {
-            Map<String, String> extra = child.conditionMacros.get(stage);
-            String key = Macros.normalize(name);
-            if (extra != null && extra.containsKey(key)) {
-                return extra.get(key);
-            }
-            return mtaMacros == null ? null : mtaMacros.get(key, stage);
-        }
-
-        @Override
-        public void setMacro(String name, String value) {
-            child.setConditionMacro(stage, Macros.normalize(name), value);
-        }
-
-        @Override
-        public Status status() {
-            return child.lastStatus;
-        }
-
-        @Override
-        public boolean quitted() {
-            return child.quitted();
-        }
-
-        @Override
-        public Map<String, milter.manager.condition.StopperContext> children() {
-            Map<String, milter.manager.condition.StopperContext> all = new LinkedHashMap<>();
-            for (Child other : children) {
-                all.put(other.name(), new ChildStopperContext(other, stage));
-            }
-            return all;
-        }
-
-        @Override
-        public int processingSessions() {
-            return processingSessions.getAsInt();
-        }
-
-        @Override
-        public Map<String, Object> mailTransactionShelf() {
-            return mailTransactionShelf;
-        }
-    }
-
-    /** Runs an action once a number of outstanding answers have all arrived. */
-    private static final class Counter {
-        private int remaining;
-        private final Runnable done;
-
-        Counter(int remaining, Runnable done) {
-            this.remaining = remaining;
-            this.done = done;
-        }
-
-        void done() {
-            if (--remaining == 0) {
-                done.run();
-            }
-        }
-    }
-
-    /** Where a replayed child is in the message. */
-    private static final class Replay {
-        int headerIndex;
-        boolean endOfHeaderSent;
-        long bodyOffset;
-        boolean endOfMessageSent;
-
-        Replay(Message message) {
-        }
-    }
-
-    /** The message being processed: headers, body, the sequential pipeline and what children asked to change. */
-    private final class Message {
-        final HeaderList originalHeaders = new HeaderList();
-        final HeaderList headers = new HeaderList();
-        final BodyStore body = new BodyStore(BodyStore.DEFAULT_MEMORY_THRESHOLD,
-                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
-        final java.util.ArrayDeque<Child> queue = new java.util.ArrayDeque<>();
-        boolean started;
-        boolean finished;
-        boolean sawHeader;
-        boolean sawEndOfHeader;
-        boolean sawBody;
-        boolean sawEndOfMessage;
-        ByteBuf endOfMessageData;
-        Child child;
-        boolean streaming;
-        Replay replay;
-        CompletableFuture<Reply> pending;
-        CommandType pendingStage;
-        Consumer<Reply> toMta;
-        Reply.ChangeFrom changeFrom;
-        Reply.Quarantine quarantine;
-        boolean bodyReplaced;
-        Child bodyReplacer;
-
-        void release() {
-            body.close();
-            if (endOfMessageData != null) {
-                endOfMessageData.release();
-                endOfMessageData = null;
-            }
         }
     }
 }

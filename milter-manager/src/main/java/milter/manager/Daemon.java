@@ -27,6 +27,9 @@ import sun.misc.Signal;
 final class Daemon {
     /** Set in the environment of the detached copy of the process, so that it does not detach again. */
     static final String DETACHED_ENV = "MILTER_MANAGER_DETACHED";
+    /** How long a stop signal lets running sessions finish before closing them. */
+    static final java.time.Duration STOP_GRACE = java.time.Duration.ofSeconds(
+            Long.getLong("milter.manager.stop-grace-seconds", 30));
 
     private final RubyConfigurationLoader loader;
     private final LoadRequest request;
@@ -147,8 +150,9 @@ final class Daemon {
                 // A second signal: stop at once.
                 Runtime.getRuntime().halt(0);
             }
-            TaggedLogger.info(TaggedLogger.NO_SESSION, "[manager][stop]", "stopping");
-            manager.close();
+            TaggedLogger.info(TaggedLogger.NO_SESSION, "[manager][stop]",
+                    "stop accepting; running sessions have " + STOP_GRACE.toSeconds() + " seconds to finish");
+            manager.closeGracefully(STOP_GRACE);
         };
         handle("INT", stop);
         handle("TERM", stop);

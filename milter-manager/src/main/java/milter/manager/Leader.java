@@ -58,23 +58,30 @@ public final class Leader implements Milter {
     public CompletionStage<Reply> connect(ClientContext ctx, Command.Connect connect) {
         TaggedLogger.debug(context.sessionId(), "[manager][receive][connect]",
                 () -> "<" + connect.host() + ">");
+        return withChildren(() -> children.connect(connect));
+    }
+
+    /**
+     * Runs a command on the children; after quit-new-connection a new SMTP session on the same connection starts
+     * (with connect or unknown) with fresh children, negotiated with the MTA's original offer.
+     */
+    private CompletionStage<Reply> withChildren(java.util.function.Supplier<CompletionStage<Reply>> command) {
         if (children == null && offer != null) {
-            // After quit-new-connection: a new SMTP session on the same connection, with fresh children.
             children = newChildren();
-            return children.negotiate(offer).thenCompose(option -> children.connect(connect));
+            return children.negotiate(offer).thenCompose(option -> command.get());
         }
-        return children.connect(connect);
+        return command.get();
     }
 
     @Override
     public CompletionStage<Reply> helo(ClientContext ctx, Command.Helo helo) {
         TaggedLogger.debug(context.sessionId(), "[manager][receive][helo]", () -> "<" + helo.fqdn() + ">");
-        return children.helo(helo);
+        return withChildren(() -> children.helo(helo));
     }
 
     @Override
     public CompletionStage<Reply> envelopeFrom(ClientContext ctx, Command.EnvelopeFrom from) {
-        return children.envelopeFrom(from);
+        return withChildren(() -> children.envelopeFrom(from));
     }
 
     @Override
@@ -89,7 +96,7 @@ public final class Leader implements Milter {
 
     @Override
     public CompletionStage<Reply> unknown(ClientContext ctx, Command.Unknown unknown) {
-        return children.unknown(unknown);
+        return withChildren(() -> children.unknown(unknown));
     }
 
     @Override
@@ -109,7 +116,79 @@ public final class Leader implements Milter {
 
     @Override
     public CompletionStage<Reply> endOfMessage(ClientContext ctx, Command.EndOfMessage endOfMessage) {
-        return children.endOfMessage(endOfMessage, ctx::send);
+        return children.endOfMessage(endOfMessage, this::sendToMta);
+    }
+
+    /**
+     * Sends one modification or progress packet to the MTA: {@code [session][header][add]} for a header that went
+     * out with a value, {@code [leader][error][ACTION]} for one the MTA connection refused (upstream logs a failed
+     * change-header under insert-header, and so do we).
+     */
+    private boolean sendToMta(Reply reply) {
+        String described = describe(reply);
+        if (context.send(reply)) {
+            if (reply instanceof Reply.InsertHeader insert) {
+                logSessionHeader(insert.name(), insert.value());
+            } else if (reply instanceof Reply.AddHeader add) {
+                logSessionHeader(add.name(), add.value());
+            } else if (reply instanceof Reply.ChangeHeader change && !change.isDelete()) {
+                logSessionHeader(change.name(), change.value());
+            }
+            return true;
+        }
+        String why;
+        milter.core.protocol.Option granted = context.option();
+        int needed = reply.type().requiredAction();
+        if (needed != 0 && granted != null && (granted.actions() & needed) == 0) {
+            why = "the MTA did not grant <" + milter.core.protocol.ActionFlags.toString(needed) + ">";
+        } else {
+            why = "the connection to the MTA is closed";
+        }
+        TaggedLogger.error(context.sessionId(), "[leader][error][" + errorTag(reply) + "]", described + ": " + why);
+        return false;
+    }
+
+    private void logSessionHeader(String name, String value) {
+        TaggedLogger.log(milter.core.log.LogLevel.STATISTICS, TaggedLogger.NO_SESSION,
+                "[session][header][add](" + context.sessionId() + "):", () -> "<" + name + ">=<" + value + ">");
+    }
+
+    private static String errorTag(Reply reply) {
+        switch (reply.type()) {
+            case ADD_HEADER:
+                return "add-header";
+            case INSERT_HEADER:
+                return "insert-header";
+            case CHANGE_HEADER:
+                return ((Reply.ChangeHeader) reply).isDelete() ? "delete-header" : "insert-header";
+            case CHANGE_FROM:
+                return "change-from";
+            case ADD_RECIPIENT:
+            case ADD_RECIPIENT_WITH_PARAMETERS:
+                return "add-recipient";
+            case DELETE_RECIPIENT:
+                return "delete-recipient";
+            case REPLACE_BODY:
+                return "replace-body";
+            default:
+                return reply.type().nick();
+        }
+    }
+
+    private static String describe(Reply reply) {
+        if (reply instanceof Reply.InsertHeader insert) {
+            return "<" + insert.name() + ">=<" + insert.value() + ">[" + insert.index() + "]";
+        }
+        if (reply instanceof Reply.AddHeader add) {
+            return "<" + add.name() + ">=<" + add.value() + ">";
+        }
+        if (reply instanceof Reply.ChangeHeader change) {
+            return "<" + change.name() + ">[" + change.index() + "]=<" + change.value() + ">";
+        }
+        if (reply instanceof Reply.ReplaceBody body) {
+            return "<" + body.content().readableBytes() + " bytes>";
+        }
+        return reply.toString();
     }
 
     @Override

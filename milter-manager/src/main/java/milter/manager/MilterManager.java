@@ -72,6 +72,11 @@ public final class MilterManager implements AutoCloseable {
         return client.closeFuture();
     }
 
+    /** Stops accepting, gives running sessions up to {@code grace} to finish, then closes the rest. */
+    public CompletionStage<Void> closeGracefully(Duration grace) {
+        return client.closeAsync(grace);
+    }
+
     @Override
     public void close() {
         client.close();

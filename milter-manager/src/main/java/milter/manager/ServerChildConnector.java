@@ -14,12 +14,16 @@ import milter.core.protocol.Reply;
 import milter.manager.config.Egg;
 import milter.server.MilterClosedException;
 import milter.server.MilterConnectException;
+import milter.server.MilterProtocolException;
 import milter.server.MilterTimeoutException;
 import milter.server.ServerOptions;
 import milter.server.ServerSession;
 
 /** Connects to children with milter-server's {@link ServerSession}, using the egg's four timeouts. */
 public final class ServerChildConnector implements ChildConnector {
+    /** How milter-server words a modification or progress that came outside end of message. */
+    private static final java.util.regex.Pattern OUT_OF_STATE_REQUEST =
+            java.util.regex.Pattern.compile("<([a-z-]+)> should be caused on <end-of-message> but was <");
     private final Transport transport;
 
     public ServerChildConnector(Transport transport) {
@@ -70,11 +74,17 @@ public final class ServerChildConnector implements ChildConnector {
             }
         }
         if (cause instanceof MilterConnectException) {
-            Throwable root = cause.getCause() == null ? cause : cause.getCause();
-            return new ChildFailure(ChildFailure.Kind.CONNECTION_ERROR, String.valueOf(root.getMessage()), cause);
+            // Already upstream's "Failed to connect to SPEC: REASON", with the transport's decorations removed.
+            return new ChildFailure(ChildFailure.Kind.CONNECTION_ERROR, message, cause);
         }
         if (cause instanceof MilterClosedException) {
             return new ChildFailure(ChildFailure.Kind.CLOSED, message, cause);
+        }
+        if (cause instanceof MilterProtocolException) {
+            java.util.regex.Matcher request = OUT_OF_STATE_REQUEST.matcher(message);
+            if (request.lookingAt()) {
+                return new ChildFailure(ChildFailure.Kind.OUT_OF_STATE_REQUEST, message, cause, request.group(1));
+            }
         }
         return new ChildFailure(ChildFailure.Kind.PROTOCOL_ERROR, message, cause);
     }

@@ -57,11 +57,29 @@ public final class BodyStore implements AutoCloseable {
     }
 
     /**
+     * A failure of the temporary file, named with the operation upstream's log tags use ({@code open},
+     * {@code write}, {@code read}).
+     */
+    public static final class StoreException extends IOException {
+        private final String operation;
+
+        public StoreException(String operation, IOException cause) {
+            super(cause.getMessage(), cause);
+            this.operation = operation;
+        }
+
+        public String operation() {
+            return operation;
+        }
+    }
+
+    /**
      * Appends a chunk (the caller keeps its own reference).
      *
-     * @throws IOException when the temporary file cannot be created or written; the store is then closed
+     * @throws StoreException when the temporary file cannot be created ({@code open}) or written ({@code write});
+     *         the store is then closed
      */
-    public void append(ByteBuf chunk) throws IOException {
+    public void append(ByteBuf chunk) throws StoreException {
         int length = chunk.readableBytes();
         if (length == 0) {
             return;
@@ -78,7 +96,7 @@ public final class BodyStore implements AutoCloseable {
                 }
             } catch (IOException e) {
                 close();
-                throw e;
+                throw new StoreException("write", e);
             }
         } else {
             if (memory == null) {
@@ -92,8 +110,10 @@ public final class BodyStore implements AutoCloseable {
     /**
      * Up to {@code max} bytes from {@code offset}: a retained slice while in memory, a new buffer read from the
      * file otherwise. The caller releases it.
+     *
+     * @throws StoreException ({@code read}) when the temporary file cannot be read
      */
-    public ByteBuf read(long offset, int max, ByteBufAllocator alloc) throws IOException {
+    public ByteBuf read(long offset, int max, ByteBufAllocator alloc) throws StoreException {
         if (offset < 0 || offset > size) {
             throw new IndexOutOfBoundsException("offset " + offset + " outside body of " + size + " bytes");
         }
@@ -115,7 +135,10 @@ public final class BodyStore implements AutoCloseable {
                 read += n;
             }
             return out;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            out.release();
+            throw new StoreException("read", e);
+        } catch (RuntimeException e) {
             out.release();
             throw e;
         }
@@ -152,15 +175,26 @@ public final class BodyStore implements AutoCloseable {
         size = 0;
     }
 
-    private void spill() throws IOException {
-        Path created = Files.createTempFile(tempDirectory, "milter-manager-body-", ".tmp", OWNER_ONLY);
+    private void spill() throws StoreException {
+        Path created;
         FileChannel opened;
+        try {
+            created = Files.createTempFile(tempDirectory, "milter-manager-body-", ".tmp", OWNER_ONLY);
+        } catch (IOException e) {
+            close();
+            throw new StoreException("open", e);
+        }
         try {
             opened = FileChannel.open(created, StandardOpenOption.READ, StandardOpenOption.WRITE,
                     StandardOpenOption.DELETE_ON_CLOSE);
         } catch (IOException e) {
-            Files.deleteIfExists(created);
-            throw e;
+            try {
+                Files.deleteIfExists(created);
+            } catch (IOException ignored) {
+                // Reported below; a leftover empty owner-only file is all that can remain.
+            }
+            close();
+            throw new StoreException("open", e);
         }
         file = created;
         channel = opened;
@@ -172,7 +206,7 @@ public final class BodyStore implements AutoCloseable {
                 }
             } catch (IOException e) {
                 close();
-                throw e;
+                throw new StoreException("write", e);
             }
             memory.release();
             memory = null;

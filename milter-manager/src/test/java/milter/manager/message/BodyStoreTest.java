@@ -95,8 +95,16 @@ class BodyStoreTest {
     void unwritableTempDirectoryIsAClearError() throws IOException {
         Path missing = temp.resolve("does-not-exist");
         try (BodyStore store = new BodyStore(10, missing)) {
-            assertThrows(IOException.class, () -> store.append(Unpooled.wrappedBuffer(random(50, 4))));
+            ByteBuf kept = Unpooled.buffer().writeBytes(random(5, 3));
+            store.append(kept);
+            assertEquals(2, kept.refCnt());
+            BodyStore.StoreException failure = assertThrows(BodyStore.StoreException.class,
+                    () -> store.append(Unpooled.wrappedBuffer(random(50, 4))));
+            assertEquals("open", failure.operation());
             assertEquals(0, store.size());
+            // The store gave back what it held in memory.
+            assertEquals(1, kept.refCnt());
+            kept.release();
         }
     }
 
