@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -72,6 +73,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean busy;
     private boolean draining;
     private boolean readPaused;
+    private boolean writePaused;
     private boolean endOfMessageActive;
     private boolean quitting;
     private boolean finished;
@@ -177,7 +179,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         draining = true;
         try {
             Command command;
-            while (!busy && !finished && !quitting && (command = queue.poll()) != null) {
+            while (!busy && !finished && !quitting && !writePaused && (command = queue.poll()) != null) {
                 process(command);
             }
         } finally {
@@ -185,8 +187,40 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         if (readPaused && queue.size() <= QUEUE_LOW_WATER && !finished && !quitting) {
             readPaused = false;
-            channel.config().setAutoRead(true);
+            if (!writePaused) {
+                channel.config().setAutoRead(true);
+            }
         }
+    }
+
+    /**
+     * Replies pile up in memory when the MTA does not read them. Past the high water mark the connection pauses:
+     * no more commands are read or processed (each would add a reply) until the MTA has read enough. An MTA that
+     * never reads is then as silent as one that never writes, and the idle timeout closes it.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        boolean writable = ctx.channel().isWritable();
+        if (!writable && !writePaused && !finished) {
+            writePaused = true;
+            channel.config().setAutoRead(false);
+            TaggedLogger.info(sessionId, "[client][write][pause]", "the MTA does not read its replies: "
+                    + pendingBytes() + " bytes wait to be written; reading paused");
+        } else if (writable && writePaused) {
+            writePaused = false;
+            TaggedLogger.info(sessionId, "[client][write][resume]", "the MTA reads again: "
+                    + pendingBytes() + " bytes wait to be written; reading resumed");
+            if (!readPaused && !finished && !quitting) {
+                channel.config().setAutoRead(true);
+            }
+            drain();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private long pendingBytes() {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
     }
 
     private void process(Command command) {

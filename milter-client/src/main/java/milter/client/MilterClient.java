@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -49,6 +50,10 @@ import milter.core.net.Transport;
  * group if it created it.
  */
 public final class MilterClient implements AutoCloseable {
+    /** Default low water mark of the bytes waiting to be written to one MTA. */
+    public static final int DEFAULT_WRITE_BUFFER_LOW_WATER_MARK = 32 * 1024;
+    /** Default high water mark of the bytes waiting to be written to one MTA. */
+    public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 64 * 1024;
     private final ConnectionSpec spec;
     private final MilterFactory factory;
     private final int unixSocketMode;
@@ -58,6 +63,7 @@ public final class MilterClient implements AutoCloseable {
     private final int maxConnections;
     private final Duration suspendTime;
     private final Duration idleTimeout;
+    private final WriteBufferWaterMark writeBufferWaterMark;
     private final IllegalCommandPolicy illegalCommandPolicy;
     private final Transport transport;
     private final EventLoopGroup group;
@@ -83,6 +89,8 @@ public final class MilterClient implements AutoCloseable {
         this.maxConnections = builder.maxConnections;
         this.suspendTime = builder.suspendTime;
         this.idleTimeout = builder.idleTimeout;
+        this.writeBufferWaterMark = new WriteBufferWaterMark(builder.writeBufferLowWaterMark,
+                builder.writeBufferHighWaterMark);
         this.illegalCommandPolicy = builder.illegalCommandPolicy;
         this.transport = builder.transport;
         this.ownGroup = builder.group == null;
@@ -131,6 +139,7 @@ public final class MilterClient implements AutoCloseable {
                 .group(group)
                 .channel(transport.serverChannelClass(spec))
                 .handler(new AcceptHandler(this))
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, writeBufferWaterMark)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
@@ -168,10 +177,12 @@ public final class MilterClient implements AutoCloseable {
     private void initConnection(Channel channel) {
         long sessionId = SessionIds.next();
         long idleMillis = idleTimeout.toMillis();
+        channel.pipeline().addLast("decoder", new CommandDecoder());
         if (idleMillis > 0) {
+            // After the decoder: only whole commands (and our replies) count as activity, so an MTA that trickles
+            // a frame a byte at a time is as idle as a silent one.
             channel.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         }
-        channel.pipeline().addLast("decoder", new CommandDecoder());
         channel.pipeline().addLast("session", new ClientSession(sessionId, factory, illegalCommandPolicy,
                 idleMillis));
     }
@@ -412,6 +423,8 @@ public final class MilterClient implements AutoCloseable {
         private int maxConnections;
         private Duration suspendTime = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ofSeconds(7210);
+        private int writeBufferLowWaterMark = DEFAULT_WRITE_BUFFER_LOW_WATER_MARK;
+        private int writeBufferHighWaterMark = DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK;
         private IllegalCommandPolicy illegalCommandPolicy = IllegalCommandPolicy.CONTINUE;
         private Transport transport = Transport.best();
         private EventLoopGroup group;
@@ -467,7 +480,24 @@ public final class MilterClient implements AutoCloseable {
             return this;
         }
 
-        /** How long the MTA may stay silent before the connection is closed (7210 s); zero disables it. */
+        /**
+         * Replies waiting for a slow MTA beyond {@code high} bytes pause the connection (no further commands are
+         * read or processed) until fewer than {@code low} bytes wait (defaults 32 KiB and 64 KiB).
+         */
+        public Builder writeBufferWaterMark(int low, int high) {
+            if (low < 1 || high < low) {
+                throw new IllegalArgumentException("write buffer water marks must satisfy 0 < low <= high: " + low
+                        + ", " + high);
+            }
+            this.writeBufferLowWaterMark = low;
+            this.writeBufferHighWaterMark = high;
+            return this;
+        }
+
+        /**
+         * How long the MTA may go without completing a command before the connection is closed (7210 s): bytes of
+         * an unfinished frame do not count. Zero disables it.
+         */
         public Builder idleTimeout(Duration timeout) {
             if (timeout.isNegative()) {
                 throw new IllegalArgumentException("idle timeout must not be negative: " + timeout);

@@ -137,6 +137,13 @@ public sealed interface ConnectionSpec {
         if (host == null) {
             return new Inet(ipv6, port, null, false);
         }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c <= ' ' || c == 0x7F) {
+                // No host name has one; and the spec's text could not be read back (surrounding blanks are trimmed).
+                throw invalid(spec, "host contains a space or control character");
+            }
+        }
         boolean literal = host.startsWith("[") && host.endsWith("]");
         if (literal) {
             host = host.substring(1, host.length() - 1);

@@ -116,11 +116,12 @@ class DecoderFuzzTargetTest {
         try {
             int from = 0;
             for (int cut : cuts) {
-                channel.writeInbound(Unpooled.wrappedBuffer(input.stream, from, cut - from));
+                // Copies: a wrapped array may become the decoder's cumulation, which compacts it in place.
+                channel.writeInbound(Unpooled.copiedBuffer(input.stream, from, cut - from));
                 CodecChannels.drainInbound(channel, outcome.messages);
                 from = cut;
             }
-            channel.writeInbound(Unpooled.wrappedBuffer(input.stream, from, input.stream.length - from));
+            channel.writeInbound(Unpooled.copiedBuffer(input.stream, from, input.stream.length - from));
             CodecChannels.drainInbound(channel, outcome.messages);
             channel.finish();
         } catch (MilterDecoderException e) {

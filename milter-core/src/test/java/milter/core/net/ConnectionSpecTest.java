@@ -90,6 +90,8 @@ class ConnectionSpecTest {
         "inet:25@[::1]         | inet needs an IPv4 address",
         "inet:25@[mx.example]  | <mx.example> is not an IP address",
         "inet:25@[]            | address is empty",
+        "inet:25@mx\texample    | host contains a space or control character",
+        "'inet:mx example:25'  | host contains a space or control character",
     })
     void badSpecsGiveAClearError(String spec, String reason) {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
