@@ -90,6 +90,10 @@ public sealed interface ConnectionSpec {
                 if (rest.isEmpty()) {
                     throw invalid(spec, "socket path is missing");
                 }
+                if (hasControlCharacter(rest)) {
+                    // Surely a typing or quoting accident; it could not be read back either (blanks are trimmed).
+                    throw invalid(spec, "socket path contains a control character");
+                }
                 try {
                     return new Unix(Path.of(rest));
                 } catch (InvalidPathException e) {
@@ -137,12 +141,9 @@ public sealed interface ConnectionSpec {
         if (host == null) {
             return new Inet(ipv6, port, null, false);
         }
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c <= ' ' || c == 0x7F) {
-                // No host name has one; and the spec's text could not be read back (surrounding blanks are trimmed).
-                throw invalid(spec, "host contains a space or control character");
-            }
+        if (host.indexOf(' ') >= 0 || hasControlCharacter(host)) {
+            // No host name has one; and the spec's text could not be read back (surrounding blanks are trimmed).
+            throw invalid(spec, "host contains a space or control character");
         }
         boolean literal = host.startsWith("[") && host.endsWith("]");
         if (literal) {
@@ -171,6 +172,16 @@ public sealed interface ConnectionSpec {
             throw invalid(spec, "port should be a number from 0 to 65535: <" + text + ">");
         }
         return port;
+    }
+
+    private static boolean hasControlCharacter(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < ' ' || c == 0x7F) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isDigits(String text) {
