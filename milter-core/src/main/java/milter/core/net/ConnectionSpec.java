@@ -159,6 +159,10 @@ public sealed interface ConnectionSpec {
             }
         } else if (InetAddresses.isLiteral(host)) {
             literal = true;
+            if (InetAddresses.isIpv6Literal(host) != ipv6) {
+                // As with brackets: the canonical text brackets the address, and must parse back.
+                throw invalid(spec, ipv6 ? "inet6 needs an IPv6 address" : "inet needs an IPv4 address");
+            }
         }
         return new Inet(ipv6, port, host, literal);
     }

@@ -88,6 +88,8 @@ class ConnectionSpecTest {
         "inet:localhost:       | port should be a number from 0 to 65535: <>",
         "inet6:25@[127.0.0.1]  | inet6 needs an IPv6 address",
         "inet:25@[::1]         | inet needs an IPv4 address",
+        "inet:0@0::5           | inet needs an IPv4 address",
+        "inet6:25@127.0.0.1    | inet6 needs an IPv6 address",
         "inet:25@[mx.example]  | <mx.example> is not an IP address",
         "inet:25@[]            | address is empty",
         "inet:25@mx\texample    | host contains a space or control character",
