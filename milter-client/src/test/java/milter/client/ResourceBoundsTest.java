@@ -26,16 +26,20 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import milter.core.codec.CommandEncoder;
 import milter.core.codec.ReplyDecoder;
+import milter.core.log.LogLevel;
 import milter.core.protocol.Command;
 import milter.core.protocol.Option;
 import milter.core.protocol.Reply;
+import milter.core.protocol.SocketFamily;
 import milter.testing.mta.FakeMta;
 import org.junit.jupiter.api.Test;
 
@@ -69,9 +73,9 @@ class ResourceBoundsTest {
                 }
             };
         };
-        ExecutorWriter writer = null;
-        try (LogCapture log = new LogCapture(milter.core.log.LogLevel.INFO.bit()
-                | milter.core.log.LogLevel.WARNING.bit() | milter.core.log.LogLevel.ERROR.bit());
+        CommandWriter writer = null;
+        try (LogCapture log = new LogCapture(LogLevel.INFO.bit()
+                | LogLevel.WARNING.bit() | LogLevel.ERROR.bit());
                 ClientHarness harness = new ClientHarness("inet:0@[127.0.0.1]", factory,
                         b -> b.writeBufferWaterMark(low, high));
                 Socket socket = new Socket()) {
@@ -79,8 +83,8 @@ class ResourceBoundsTest {
             socket.connect(harness.address, 20_000);
             socket.setSoTimeout(30_000);
             byte[] heloBytes = encode(new Command.Helo("mx.example.org"));
-            writer = new ExecutorWriter(socket.getOutputStream(), encode(new Command.Negotiate(Option.offer(6))),
-                    encode(new Command.Connect("mx.example.org", milter.core.protocol.SocketFamily.INET, 25,
+            writer = new CommandWriter(socket.getOutputStream(), encode(new Command.Negotiate(Option.offer(6))),
+                    encode(new Command.Connect("mx.example.org", SocketFamily.INET, 25,
                             "192.0.2.1")), heloBytes, commands);
 
             assertNotNull(log.await("[client][write][pause]"), "the connection pauses");
@@ -104,7 +108,7 @@ class ResourceBoundsTest {
             assertNotNull(log.await("[client][write][resume]"));
             writer.await();
             LogCapture.Line pause = log.matching("[client][write][pause]").get(0);
-            assertEquals(milter.core.log.LogLevel.INFO, pause.level());
+            assertEquals(LogLevel.INFO, pause.level());
         } finally {
             if (writer != null) {
                 writer.stop();
@@ -142,7 +146,7 @@ class ResourceBoundsTest {
             assertTrue(mta.awaitClose(), "closed by the milter");
             LogCapture.Line timeout = log.await("[client][timeout]");
             assertNotNull(timeout);
-            assertEquals(milter.core.log.LogLevel.WARNING, timeout.level());
+            assertEquals(LogLevel.WARNING, timeout.level());
         } finally {
             trickle.shutdownNow();
             assertTrue(trickle.awaitTermination(20, TimeUnit.SECONDS));
@@ -161,7 +165,7 @@ class ResourceBoundsTest {
                 closed.countDown();
             }
         };
-        try (LogCapture log = new LogCapture(milter.core.log.LogLevel.STATISTICS.bit());
+        try (LogCapture log = new LogCapture(LogLevel.STATISTICS.bit());
                 ClientHarness harness = new ClientHarness("inet:0@[127.0.0.1]", factory, b -> { })) {
             InetSocketAddress address = (InetSocketAddress) harness.address;
             connectAndClose(address, warmUp);
@@ -231,11 +235,11 @@ class ResourceBoundsTest {
     }
 
     /** Writes the commands from its own thread: the socket blocks it while the milter does not read. */
-    private static final class ExecutorWriter {
-        private final java.util.concurrent.ExecutorService executor = Executors.newSingleThreadExecutor();
-        private final java.util.concurrent.Future<?> done;
+    private static final class CommandWriter {
+        private final ExecutorService executor = Executors.newSingleThreadExecutor();
+        private final Future<?> done;
 
-        ExecutorWriter(OutputStream out, byte[] negotiate, byte[] connect, byte[] helo, int count) {
+        CommandWriter(OutputStream out, byte[] negotiate, byte[] connect, byte[] helo, int count) {
             done = executor.submit(() -> {
                 out.write(negotiate);
                 out.write(connect);
