@@ -95,7 +95,12 @@ public sealed interface ConnectionSpec {
                     throw invalid(spec, "socket path contains a control character");
                 }
                 try {
-                    return new Unix(Path.of(rest));
+                    Path path = Path.of(rest);
+                    if (path.toString().endsWith(" ")) {
+                        // "PATH /" normalises to "PATH ": a spec whose text would lose that blank when read back.
+                        throw invalid(spec, "socket path ends with a space");
+                    }
+                    return new Unix(path);
                 } catch (InvalidPathException e) {
                     // A NUL byte, typically: say which spec it was, not just which path.
                     throw invalid(spec, "invalid socket path: " + e.getReason());

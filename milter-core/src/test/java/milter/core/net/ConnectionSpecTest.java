@@ -90,6 +90,7 @@ class ConnectionSpecTest {
         "inet:25@[::1]         | inet needs an IPv4 address",
         "inet:0@0::5           | inet needs an IPv4 address",
         "inet6:25@127.0.0.1    | inet6 needs an IPv6 address",
+        "'unix:/tmp/a.sock /'  | socket path ends with a space",
         "inet:25@[mx.example]  | <mx.example> is not an IP address",
         "inet:25@[]            | address is empty",
         "inet:25@mx\texample    | host contains a space or control character",
