@@ -175,6 +175,10 @@ public final class MilterClient implements AutoCloseable {
     }
 
     private void initConnection(Channel channel) {
+        if (closeCalled) {
+            channel.close();
+            return;
+        }
         long sessionId = SessionIds.next();
         long idleMillis = idleTimeout.toMillis();
         channel.pipeline().addLast("decoder", new CommandDecoder());
@@ -196,9 +200,8 @@ public final class MilterClient implements AutoCloseable {
             long total = finished.incrementAndGet();
             TaggedLogger.statistics(TaggedLogger.NO_SESSION, "[sessions][finished]", total + "(+1) " + left);
         });
-        if (closeCalled) {
-            child.close();
-        }
+        // A connection accepted while closing is closed once registered (initConnection): closing it here, before
+        // Netty has registered it, would fail and leave it open, holding its descriptor and the close.
         return now;
     }
 

@@ -12,6 +12,7 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +37,8 @@ import java.util.stream.Stream;
 import milter.core.codec.CommandEncoder;
 import milter.core.codec.ReplyDecoder;
 import milter.core.log.LogLevel;
+import milter.core.net.ConnectionSpec;
+import milter.core.net.Transport;
 import milter.core.protocol.Command;
 import milter.core.protocol.Option;
 import milter.core.protocol.Reply;
@@ -182,6 +185,37 @@ class ResourceBoundsTest {
             assertTrue(fdsAfter <= fds + 4, "descriptors before " + fds + ", after " + fdsAfter);
             assertTrue(Thread.activeCount() <= threads + 2, "threads before " + threads + ", after "
                     + Thread.activeCount());
+        }
+    }
+
+    /**
+     * A connection the listener accepts while it is closing (accept and close race on a busy machine) is closed
+     * like the others: it neither keeps its descriptor nor holds the close up for the whole grace period.
+     */
+    @Test
+    void aConnectionAcceptedWhileClosingIsClosedAndDoesNotHoldTheCloseUp() throws Exception {
+        MilterClient client = MilterClient.builder(ConnectionSpec.parse("inet:0@[127.0.0.1]"),
+                context -> new Milter() { }).transport(Transport.NIO).threads(1).build();
+        java.net.SocketAddress address = client.start().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        try (FakeMta mta = FakeMta.connect(address).timeout(Duration.ofSeconds(20))) {
+            mta.negotiate(Option.offer(6));
+            Channel server = client.serverChannel();
+            NioSocketChannel late = new NioSocketChannel();
+            // On the listener's loop, in one go: the close begins (the running session keeps it waiting for up to
+            // its grace period), and the listener hands on a connection it had just accepted, not yet registered.
+            CompletableFuture<Void> closed = server.eventLoop().submit(() -> {
+                CompletableFuture<Void> closing = client.closeAsync(Duration.ofSeconds(120)).toCompletableFuture();
+                server.pipeline().fireChannelRead(late);
+                return closing;
+            }).get(20, TimeUnit.SECONDS);
+            assertTrue(late.closeFuture().await(20, TimeUnit.SECONDS), "the late connection is closed");
+            assertFalse(late.isOpen());
+            mta.send(Command.Quit.INSTANCE);
+            assertTrue(mta.awaitClose());
+            closed.get(20, TimeUnit.SECONDS);
+            assertEquals(0, client.processingSessions());
+        } finally {
+            client.close();
         }
     }
 
