@@ -118,9 +118,13 @@ public final class ControlMain implements Callable<Integer> {
                 if (argument == null) {
                     throw new IllegalArgumentException("set-configuration needs a FILE ('-' for standard input)");
                 }
-                byte[] content = argument.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(
-                        argument));
-                return new ControlPacket(command, content);
+                try {
+                    byte[] content = argument.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(
+                            argument));
+                    return new ControlPacket(command, content);
+                } catch (IOException e) {
+                    throw new IOException("can't read " + argument + ": " + e, e);
+                }
             case ControlPacket.STOP_CHILD:
                 if (argument == null) {
                     throw new IllegalArgumentException("stop-child needs the NAME of a milter");

@@ -69,7 +69,10 @@ final class ControllerSession extends ChannelInboundHandlerAdapter {
                 }
                 return null;
             default:
-                return "unexpected command was received: <" + request.name() + ">";
+                // The name is the peer's: bound what goes into the log.
+                String name = request.name().length() > 256 ? request.name().substring(0, 256) + "..."
+                        : request.name();
+                return "unexpected command was received: <" + name + ">";
         }
     }
 

@@ -60,7 +60,8 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code spec} (inet or inet6 only: scrapers speak TCP).
+     * Listens on {@code spec} (inet or inet6 only: scrapers speak TCP); a spec without host ({@code inet:9125})
+     * listens on loopback.
      *
      * @throws IOException when the spec is not TCP or binding fails (logged {@code [metrics][error][listen]})
      */
@@ -70,6 +71,11 @@ public final class MetricsServer implements AutoCloseable {
             String message = "metrics spec should be inet:PORT@HOST or inet6:PORT@HOST: <" + spec + ">";
             TaggedLogger.error(TaggedLogger.NO_SESSION, "[metrics][error][listen]", message);
             throw new IOException(message);
+        }
+        if (inet.host() == null) {
+            // No host given: loopback, not every address. The endpoint has no authentication.
+            inet = new ConnectionSpec.Inet(inet.ipv6(), inet.port(), inet.ipv6() ? "::1" : "127.0.0.1", true);
+            spec = inet;
         }
         MetricsServer self = new MetricsServer(metrics, health, transport.newEventLoopGroup(1,
                 "milter-manager-metrics"));

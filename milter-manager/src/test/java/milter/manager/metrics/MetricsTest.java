@@ -234,4 +234,18 @@ class MetricsTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(405, post.statusCode());
     }
+
+    @Test
+    void aSpecWithoutHostListensOnLoopbackAndOnlyTcpIsAccepted() throws Exception {
+        try (MetricsServer loopback = MetricsServer.listen(ConnectionSpec.parse("inet:0"), Transport.best(), metrics,
+                () -> new HealthReport(true, 0, 0, 300))) {
+            assertTrue(loopback.boundSpec().toString().matches("inet:[1-9]\\d*@\\[127\\.0\\.0\\.1\\]"),
+                    loopback.boundSpec().toString());
+        }
+        java.io.IOException unix = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> MetricsServer.listen(ConnectionSpec.parse("unix:/tmp/metrics.sock"), Transport.best(), metrics,
+                        () -> new HealthReport(true, 0, 0, 300)));
+        assertEquals("metrics spec should be inet:PORT@HOST or inet6:PORT@HOST: <unix:/tmp/metrics.sock>",
+                unix.getMessage());
+    }
 }
