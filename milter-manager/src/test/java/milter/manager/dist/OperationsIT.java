@@ -57,7 +57,12 @@ class OperationsIT {
                 "<from@example.org>", "-r", recipient, "--output-message"));
         args.addAll(java.util.List.of(extra));
         DistProcess server = DistProcess.start("milter-test-server", args.toArray(new String[0]));
-        assertEquals(0, server.waitFor(WAIT), server.output());
+        try {
+            assertEquals(0, server.waitFor(WAIT), server.output());
+        } catch (AssertionError | RuntimeException e) {
+            server.close();
+            throw e;
+        }
         return server;
     }
 
@@ -67,7 +72,12 @@ class OperationsIT {
         all[1] = "unix:" + controllerSocket();
         System.arraycopy(args, 0, all, 2, args.length);
         DistProcess control = DistProcess.start("milter-manager-control", all);
-        control.waitFor(WAIT);
+        try {
+            control.waitFor(WAIT);
+        } catch (AssertionError | RuntimeException e) {
+            control.close();
+            throw e;
+        }
         return control;
     }
 
