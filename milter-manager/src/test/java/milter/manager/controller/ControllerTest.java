@@ -237,4 +237,24 @@ class ControllerTest {
         }
         assertEquals(List.of("reload"), calls);
     }
+
+    @Test
+    void unixSocketGroupIsChangedOrTheErrorLogged() throws IOException {
+        // As root any group will do, so take one the socket would not have anyway.
+        String group = "root".equals(System.getProperty("user.name")) ? "daemon"
+                : Files.readAttributes(directory, java.nio.file.attribute.PosixFileAttributes.class).group().getName();
+        start(Configuration.builder().set(Setting.CONTROLLER_CONNECTION_SPEC, "unix:" + socket())
+                .set(Setting.CONTROLLER_UNIX_SOCKET_GROUP, group));
+        assertEquals(group, Files.readAttributes(socket(), java.nio.file.attribute.PosixFileAttributes.class).group()
+                .getName());
+        controller.close();
+        log.close();
+        start(Configuration.builder().set(Setting.CONTROLLER_CONNECTION_SPEC, "unix:" + socket())
+                .set(Setting.CONTROLLER_UNIX_SOCKET_GROUP, "no-such-group-for-milter-tests"));
+        assertTrue(log.find("[controller][error][unix] failed to change UNIX socket group: <" + socket()
+                + ">: <no-such-group-for-milter-tests>") != null, log.lines().toString());
+        try (ControlClient client = client()) {
+            assertEquals("sessions-processing: 0\n", client.getStatus(), "the controller works all the same");
+        }
+    }
 }
