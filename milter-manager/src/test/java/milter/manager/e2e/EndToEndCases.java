@@ -39,12 +39,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * "exactly once" is checked after a marker mail sent afterwards on the same path has arrived.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(ChildrenResolver.class)
+@ExtendWith(SharedChildren.class)
 abstract class EndToEndCases {
     static final String LOCAL = "127.0.0.1";
     static final String REMOTE = "127.0.0.2";
     private static final String MARKER = "marker";
 
+    /** Set by {@link SharedChildren} before {@link #startSystems()}. */
     Children children;
     MailSystem full;
     MailSystem faulty;
@@ -53,10 +54,9 @@ abstract class EndToEndCases {
     abstract MailSystem open(Chain chain, Children children) throws Exception;
 
     @BeforeAll
-    void startSystems(Children shared) throws Exception {
-        this.children = shared;
-        full = open(Chain.FULL, shared);
-        faulty = open(Chain.FAULTY, shared);
+    void startSystems() throws Exception {
+        full = open(Chain.FULL, children);
+        faulty = open(Chain.FAULTY, children);
     }
 
     @AfterAll
@@ -337,7 +337,7 @@ abstract class EndToEndCases {
         }
         try {
             system.mailbox().awaitMatching(m -> rcpt.equalsIgnoreCase(m.deliveredTo())
-                    && MARKER.equals(m.header("Subject")), 1, Duration.ofSeconds(60), "the marker to " + rcpt);
+                    && MARKER.equals(m.header("Subject")), 1, MailSystem.DELIVERY_TIMEOUT, "the marker to " + rcpt);
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\n" + system.diagnostics(), e);
         }

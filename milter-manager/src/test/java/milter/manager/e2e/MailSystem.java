@@ -9,6 +9,9 @@ import milter.testing.smtp.SmtpClient;
 
 /** An MTA on loopback with its milters (directly or through milter manager) and the maildir it delivers to. */
 interface MailSystem extends AutoCloseable {
+    /** How long a delivery may take: generous, CI machines are busy. A hang guard, not an expectation. */
+    Duration DELIVERY_TIMEOUT = Duration.ofMinutes(2);
+
     /** For result lines: {@code postfix+manager}, {@code sendmail chaining}. */
     String label();
 

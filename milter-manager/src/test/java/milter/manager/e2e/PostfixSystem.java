@@ -26,6 +26,7 @@ final class PostfixSystem implements MailSystem {
                     .smtpdMilters("inet:127.0.0.1:" + manager.port())
                     .milterProtocol(6)
                     .milterDefaultAction("tempfail")
+                    .deliveryTimeout(MailSystem.DELIVERY_TIMEOUT)
                     .start();
             return new PostfixSystem("postfix+manager", manager, postfix);
         } catch (IOException | RuntimeException | Error e) {
@@ -40,6 +41,7 @@ final class PostfixSystem implements MailSystem {
                 .smtpdMilters(chain.postfixMilters(children))
                 .milterProtocol(6)
                 .milterDefaultAction("tempfail")
+                .deliveryTimeout(MailSystem.DELIVERY_TIMEOUT)
                 .start();
         return new PostfixSystem("postfix chaining", null, postfix);
     }

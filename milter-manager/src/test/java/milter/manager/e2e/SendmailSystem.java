@@ -27,6 +27,7 @@ final class SendmailSystem implements MailSystem {
         try {
             SendmailInstance sendmail = SendmailInstance.builder()
                     .milter("milter-manager", "inet:" + manager.port() + "@127.0.0.1", "T", TIMEOUTS)
+                    .deliveryTimeout(MailSystem.DELIVERY_TIMEOUT)
                     .start();
             return new SendmailSystem("sendmail+manager", manager, sendmail);
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
@@ -37,7 +38,7 @@ final class SendmailSystem implements MailSystem {
 
     /** One INPUT_MAIL_FILTER per child, in chain order. */
     static SendmailSystem chaining(Chain chain, Children children) throws IOException, InterruptedException {
-        SendmailInstance.Builder builder = SendmailInstance.builder();
+        SendmailInstance.Builder builder = SendmailInstance.builder().deliveryTimeout(MailSystem.DELIVERY_TIMEOUT);
         for (Chain.Member member : chain.members(children)) {
             // Sendmail waits for each reply packet up to R, and for the whole end of message up to E.
             String hang = Chain.HANG_TIMEOUT_SECONDS + "s";
