@@ -14,4 +14,15 @@ public interface ChildConnector {
      * @param tag the child's log tag
      */
     CompletionStage<ChildChannel> connect(Egg egg, long tag, EventLoop loop);
+
+    /**
+     * Connecting to the egg's child failed and the engine will try once more (privilege mode, the egg has a
+     * {@code command}): a connector that can start children starts this one now. Called on the session's event
+     * loop: must not block. Does nothing by default.
+     *
+     * @param sessionTag the MTA session's tag
+     * @param childTag the child's log tag
+     */
+    default void startChild(Egg egg, long sessionTag, long childTag) {
+    }
 }

@@ -162,6 +162,7 @@ public final class Children {
                     TaggedLogger.error(tag, "[leader][error]", reason);
                     if (retryConnect(child)) {
                         child.connectRetried = true;
+                        connector.startChild(child.egg, tag, child.tag);
                         loop.schedule(() -> connectChild(child, pending), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
                         return;
                     }

@@ -1,28 +1,52 @@
 package milter.manager;
 
 import java.io.File;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import milter.client.MilterFactory;
 import milter.client.PidFile;
+import milter.core.log.LogFormat;
 import milter.core.log.LogLevels;
 import milter.core.log.LogSetup;
 import milter.core.log.TaggedLogger;
+import milter.core.net.ConnectionSpec;
 import milter.core.net.Transport;
 import milter.manager.config.Configuration;
+import milter.manager.config.Egg;
 import milter.manager.config.LoadRequest;
+import milter.manager.config.LoadResult;
 import milter.manager.config.RubyConfigurationLoader;
 import milter.manager.config.Setting;
+import milter.manager.controller.Controller;
+import milter.manager.controller.ControllerActions;
+import milter.manager.launcher.LaunchCommand;
+import milter.manager.launcher.LaunchingChildConnector;
+import milter.manager.launcher.ProcessLauncher;
+import milter.manager.metrics.HealthReport;
+import milter.manager.metrics.ManagerMetrics;
+import milter.manager.metrics.Metrics;
+import milter.manager.metrics.MetricsServer;
 import sun.misc.Signal;
 
 /**
  * The running daemon: listens, writes the pid file, handles signals (HUP reloads, USR1 reopens the log file,
- * INT/TERM stop gracefully and a second one at once) and cleans up on the way out.
+ * INT/TERM stop gracefully and a second one at once) and cleans up on the way out. Around the manager: the child
+ * launcher (privilege mode), the control socket ({@code controller.connection_spec}) and the metrics endpoint
+ * ({@code manager.metrics_spec}), each started once at start-up as upstream starts its launcher and controller.
  */
 final class Daemon {
     /** Set in the environment of the detached copy of the process, so that it does not detach again. */
@@ -30,6 +54,8 @@ final class Daemon {
     /** How long a stop signal lets running sessions finish before closing them. */
     static final java.time.Duration STOP_GRACE = java.time.Duration.ofSeconds(
             Long.getLong("milter.manager.stop-grace-seconds", 30));
+    /** A child that answered within this window counts as answering for {@code /ping}. */
+    private static final long HEALTH_WINDOW_SECONDS = Long.getLong("milter.manager.health-window-seconds", 300);
 
     private final RubyConfigurationLoader loader;
     private final LoadRequest request;
@@ -43,8 +69,15 @@ final class Daemon {
     });
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean stopping = new AtomicBoolean();
-    private Configuration configuration;
+    private final Instant startedAt = Instant.now();
+    private volatile Configuration configuration;
+    private volatile Instant loadedAt = startedAt;
+    private volatile boolean listening;
     private MilterManager manager;
+    private ProcessLauncher launcher;
+    private ManagerMetrics metrics;
+    private MetricsServer metricsServer;
+    private Controller controller;
 
     Daemon(RubyConfigurationLoader loader, LoadRequest request, Configuration configuration, boolean detach,
             int threads, PrintWriter out) {
@@ -62,32 +95,102 @@ final class Daemon {
         }
         applyLogSettings(configuration);
         warnAboutPrivileges(configuration);
-        manager = new MilterManager(configuration, configuration.spec(Setting.MANAGER_CONNECTION_SPEC),
-                Transport.best(), threads);
+        Transport transport = Transport.best();
+        ChildConnector connector = new ServerChildConnector(transport);
+        if (configuration.bool(Setting.SECURITY_PRIVILEGE_MODE)) {
+            launcher = ProcessLauncher.start();
+            launcher.allow(configuration);
+            connector = new LaunchingChildConnector(connector, launcher);
+        }
+        UnaryOperator<MilterFactory> sessions = UnaryOperator.identity();
+        ConnectionSpec metricsSpec = configuration.spec(Setting.MANAGER_METRICS_SPEC);
+        if (metricsSpec != null) {
+            metrics = new ManagerMetrics(() -> manager == null ? 0 : manager.sessions().processing());
+            metrics.configure(configuration);
+            connector = Metrics.meter(connector, metrics);
+            ManagerMetrics meters = metrics;
+            sessions = factory -> Metrics.meter(factory, meters);
+        }
+        manager = new MilterManager(configuration, configuration.spec(Setting.MANAGER_CONNECTION_SPEC), transport,
+                threads, connector, sessions);
         try {
             manager.start().toCompletableFuture().join();
+            listening = true;
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             out.println("failed to listen: " + cause.getMessage());
             TaggedLogger.error(TaggedLogger.NO_SESSION, "[client][prepare][listen][error]", String.valueOf(
                     cause.getMessage()));
             manager.close();
+            closeHelpers();
             return 1;
         }
-        TaggedLogger.info(TaggedLogger.NO_SESSION, "[controller][disabled]", "connection spec isn't specified");
+        manager.closeFuture().whenComplete((ignored, error) -> {
+            listening = false;
+            stopped.countDown();
+        });
+        startController(transport);
+        startMetricsServer(transport, metricsSpec);
         String pidFile = configuration.string(Setting.MANAGER_PID_FILE);
         if (pidFile != null && !PidFile.save(Path.of(pidFile))) {
             manager.close();
+            closeHelpers();
             return 0;
         }
         installSignals();
-        manager.closeFuture().whenComplete((ignored, error) -> stopped.countDown());
         stopped.await();
+        closeHelpers();
         reloader.shutdownNow();
         if (pidFile != null) {
             PidFile.remove(Path.of(pidFile));
         }
         return 0;
+    }
+
+    private void startController(Transport transport) {
+        try {
+            controller = Controller.listen(configuration, transport, new Actions());
+        } catch (IOException e) {
+            // The daemon goes on without its controller, as upstream's does.
+            String message = "failed to listen controller socket: " + e.getMessage();
+            out.println(message);
+            TaggedLogger.error(TaggedLogger.NO_SESSION, "", message);
+        }
+    }
+
+    private void startMetricsServer(Transport transport, ConnectionSpec spec) {
+        if (spec == null) {
+            return;
+        }
+        try {
+            metricsServer = MetricsServer.listen(spec, transport, metrics, this::health);
+        } catch (IOException e) {
+            out.println("failed to listen metrics socket: " + e.getMessage());
+        }
+    }
+
+    private HealthReport health() {
+        Configuration current = configuration;
+        int enabled = 0;
+        for (Egg egg : current.eggs()) {
+            if (egg.enabled()) {
+                enabled++;
+            }
+        }
+        return new HealthReport(listening, enabled, metrics.childrenAnsweredWithin(current,
+                TimeUnit.SECONDS.toNanos(HEALTH_WINDOW_SECONDS)), HEALTH_WINDOW_SECONDS);
+    }
+
+    private void closeHelpers() {
+        if (controller != null) {
+            controller.close();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        if (launcher != null) {
+            launcher.close();
+        }
     }
 
     /** Upstream forks twice and detaches; here a copy of the process is started in a new session. */
@@ -122,6 +225,7 @@ final class Daemon {
         String facility = config.string(Setting.LOG_SYSLOG_FACILITY);
         String environmentFacility = System.getenv("MILTER_LOG_SYSLOG_FACILITY");
         LogSetup.builder().levels(milter.core.log.TaggedLogger.levels()).path(path).syslog(syslog)
+                .format(LogFormat.parse(config.string(Setting.LOG_FORMAT)))
                 .syslogFacility(environmentFacility != null ? environmentFacility : facility).install();
     }
 
@@ -138,7 +242,18 @@ final class Daemon {
     }
 
     private void installSignals() {
-        handle("HUP", () -> reloader.execute(this::reload));
+        handle("HUP", () -> {
+            try {
+                reloader.execute(() -> {
+                    String problem = reload();
+                    if (problem != null) {
+                        TaggedLogger.error(TaggedLogger.NO_SESSION, "[manager][reload][signal][error]", problem);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // Stopping.
+            }
+        });
         handle("USR1", () -> {
             LogSetup setup = LogSetup.current();
             if (setup != null) {
@@ -167,19 +282,117 @@ final class Daemon {
         }
     }
 
-    /** SIGHUP: a new snapshot for sessions that start from now on; a failing load keeps the current one. */
-    void reload() {
+    /**
+     * A new snapshot for sessions that start from now on; a load with errors keeps the current one. Runs on the
+     * reload thread (SIGHUP, controller), one at a time.
+     *
+     * @return null when the new configuration is in force, else why not
+     */
+    String reload() {
         try {
-            Configuration next = loader.reload(configuration, request);
-            if (next != configuration) {
-                configuration = next;
-                manager.reload(next);
-                applyLogSettings(next);
-                TaggedLogger.info(TaggedLogger.NO_SESSION, "[manager][reload]", "configuration reloaded");
+            LoadResult result = loader.load(request);
+            if (!result.ok()) {
+                String problem = "reload failed with " + result.errors().size() + " error(s): keeping the current"
+                        + " configuration";
+                TaggedLogger.error(TaggedLogger.NO_SESSION, "[configuration][load][error]", problem);
+                if (metrics != null) {
+                    metrics.reloaded(false);
+                }
+                return problem + ": " + result.errors().get(0);
             }
+            Configuration next = result.configuration();
+            if (metrics != null) {
+                metrics.configure(next);
+            }
+            if (launcher != null) {
+                launcher.allow(next);
+            }
+            configuration = next;
+            loadedAt = Instant.now();
+            manager.reload(next);
+            applyLogSettings(next);
+            if (metrics != null) {
+                metrics.reloaded(true);
+            }
+            TaggedLogger.info(TaggedLogger.NO_SESSION, "[manager][reload]", "configuration reloaded");
+            return null;
         } catch (RuntimeException e) {
-            TaggedLogger.error(TaggedLogger.NO_SESSION, "[manager][reload][signal][error]", String.valueOf(
-                    e.getMessage()));
+            if (metrics != null) {
+                metrics.reloaded(false);
+            }
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    /** What the controller may do with this daemon. */
+    private final class Actions implements ControllerActions {
+        @Override
+        public Configuration configuration() {
+            return manager.configuration();
+        }
+
+        @Override
+        public List<Path> loadPaths() {
+            return request.loadPaths();
+        }
+
+        @Override
+        public String reload() {
+            try {
+                return reloader.submit(Daemon.this::reload).get(10, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+                return String.valueOf(e.getMessage());
+            }
+        }
+
+        @Override
+        public String status() {
+            StringBuilder text = new StringBuilder(512);
+            Configuration current = configuration;
+            line(text, "version", Main.VERSION);
+            line(text, "pid", Long.toString(ProcessHandle.current().pid()));
+            line(text, "started", startedAt.toString());
+            line(text, "configuration-loaded", loadedAt.toString());
+            line(text, "listening", manager.boundSpec().toString());
+            line(text, "sessions-processing", Integer.toString(manager.sessions().processing()));
+            line(text, "sessions-finished", Long.toString(manager.sessions().finishedTotal()));
+            line(text, "privilege-mode", Boolean.toString(launcher != null));
+            for (Egg egg : current.eggs()) {
+                line(text, "milter", egg.name() + " " + (egg.enabled() ? "enabled" : "disabled") + " "
+                        + (egg.connectionSpec() == null ? "-" : egg.connectionSpec().toString()));
+            }
+            if (launcher != null) {
+                for (Map.Entry<String, Long> running : launcher.running().entrySet()) {
+                    line(text, "launched", running.getValue() + " " + running.getKey());
+                }
+            }
+            if (metricsServer != null) {
+                line(text, "metrics", metricsServer.boundSpec().toString());
+            }
+            return text.toString();
+        }
+
+        private void line(StringBuilder text, String key, String value) {
+            text.append(key).append(": ").append(value).append('\n');
+        }
+
+        @Override
+        public String stopChild(String name) {
+            Egg egg = configuration.egg(name);
+            if (egg == null) {
+                return "no milter named <" + name + ">";
+            }
+            LaunchCommand command = LaunchCommand.of(egg);
+            if (command == null) {
+                return "milter <" + name + "> has no command";
+            }
+            if (launcher == null) {
+                return "children are launched only in privilege mode (security.privilege_mode = true)";
+            }
+            return launcher.stop(command);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import milter.core.log.LogEnvironment;
+import milter.core.log.LogFormat;
 import milter.core.log.LogLevels;
 import milter.core.log.LogSetup;
 import milter.core.log.TaggedLogger;
@@ -55,6 +56,11 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--log-path", paramLabel = "PATH", description = "Log to PATH ('-' is standard output).")
     String logPath;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+            description = "Lines on standard output or in the log file: text (upstream's, the default) or json (one"
+                    + " JSON object per line). Overrides log.format.")
+    String logFormat;
 
     @Option(names = {"-v", "--verbose"}, description = "Log everything (same as --log-level=all).")
     boolean verbose;
@@ -113,6 +119,11 @@ public final class Main implements Callable<Integer> {
             description = "Clean up finished sessions when more than N are pending.")
     Integer maxPendingFinishedSessions;
 
+    @Option(names = "--metrics-spec", paramLabel = "SPEC",
+            description = "Serve Prometheus metrics (/metrics) and a health check (/ping) over HTTP on SPEC, e.g."
+                    + " inet:9125@[127.0.0.1]. Overrides manager.metrics_spec; off by default.")
+    String metricsSpec;
+
     @Option(names = "--threads", paramLabel = "N", description = "Event-loop threads (default: one per core).")
     int threads;
 
@@ -164,7 +175,8 @@ public final class Main implements Callable<Integer> {
         }
         LogEnvironment environment = LogEnvironment.current();
         int levels = environment.levels(initialLevels());
-        LogSetup.builder().levels(levels).path(logPath != null ? logPath : environment.path(null)).install();
+        LogSetup.builder().levels(levels).path(logPath != null ? logPath : environment.path(null))
+                .format(logFormat == null ? LogFormat.TEXT : LogFormat.parse(logFormat)).install();
         if (socketGroupName != null) {
             TaggedLogger.warning(TaggedLogger.NO_SESSION, "[client][option][deprecated][--socket-group-name]",
                     "use --unix-socket-group instead");
@@ -237,6 +249,20 @@ public final class Main implements Callable<Integer> {
                 return e.getMessage();
             }
         }
+        if (logFormat != null) {
+            try {
+                LogFormat.parse(logFormat);
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+        }
+        if (metricsSpec != null) {
+            try {
+                ConnectionSpec.parse(metricsSpec);
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+        }
         if (logLevel != null) {
             try {
                 LogLevels.parse(logLevel);
@@ -299,6 +325,8 @@ public final class Main implements Callable<Integer> {
             builder.override(Setting.LOG_USE_SYSLOG, true);
         }
         override(builder, Setting.LOG_SYSLOG_FACILITY, syslogFacility);
+        override(builder, Setting.LOG_FORMAT, logFormat);
+        override(builder, Setting.MANAGER_METRICS_SPEC, metricsSpec);
         return builder.build();
     }
 

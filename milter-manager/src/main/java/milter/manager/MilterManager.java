@@ -4,7 +4,9 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import milter.client.MilterClient;
+import milter.client.MilterFactory;
 import milter.core.net.ConnectionSpec;
 import milter.core.net.Transport;
 import milter.manager.config.Configuration;
@@ -26,9 +28,17 @@ public final class MilterManager implements AutoCloseable {
 
     public MilterManager(Configuration initial, ConnectionSpec spec, Transport transport, int threads,
             ChildConnector connector) {
+        this(initial, spec, transport, threads, connector, UnaryOperator.identity());
+    }
+
+    /**
+     * @param decorator wraps the factory of the sessions' milters (the metrics count sessions around the leader)
+     */
+    public MilterManager(Configuration initial, ConnectionSpec spec, Transport transport, int threads,
+            ChildConnector connector, UnaryOperator<MilterFactory> decorator) {
         this.configuration = new AtomicReference<>(initial);
-        MilterClient.Builder builder = MilterClient.builder(spec,
-                context -> new Leader(context, configuration.get(), connector, counter))
+        MilterFactory leaders = context -> new Leader(context, configuration.get(), connector, counter);
+        MilterClient.Builder builder = MilterClient.builder(spec, decorator.apply(leaders))
                 .transport(transport)
                 .unixSocketMode(initial.integer(Setting.MANAGER_UNIX_SOCKET_MODE))
                 .removeUnixSocketOnCreate(initial.bool(Setting.MANAGER_REMOVE_UNIX_SOCKET_ON_CREATE))

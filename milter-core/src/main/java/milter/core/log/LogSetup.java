@@ -48,12 +48,14 @@ public final class LogSetup {
     private final LoggerContext context;
     private final LogOutputAppender main;
     private final SyslogDatagramAppender syslog;
+    private final LogFormat format;
     private volatile boolean installed = true;
 
-    private LogSetup(LoggerContext context, LogOutputAppender main, SyslogDatagramAppender syslog) {
+    private LogSetup(LoggerContext context, LogOutputAppender main, SyslogDatagramAppender syslog, LogFormat format) {
         this.context = context;
         this.main = main;
         this.syslog = syslog;
+        this.format = format;
     }
 
     public static Builder builder() {
@@ -79,6 +81,11 @@ public final class LogSetup {
     /** The log file written to, or null for standard output. */
     public String path() {
         return main.getPath();
+    }
+
+    /** How the main output writes lines. */
+    public LogFormat format() {
+        return format;
     }
 
     /** The syslog appender, or null when syslog is off. */
@@ -165,6 +172,7 @@ public final class LogSetup {
         private int levels = LogLevels.DEFAULT;
         private String path;
         private boolean timestamp = true;
+        private LogFormat format = LogFormat.TEXT;
         private boolean syslog;
         private SyslogFacility syslogFacility = SyslogFacility.MAIL;
         private String syslogIdent = "milter-manager";
@@ -191,6 +199,12 @@ public final class LogSetup {
         /** Whether main-output lines start with the time (default true). */
         public Builder timestamp(boolean timestamp) {
             this.timestamp = timestamp;
+            return this;
+        }
+
+        /** How the main output writes lines (default {@link LogFormat#TEXT}); syslog always gets the text form. */
+        public Builder format(LogFormat format) {
+            this.format = java.util.Objects.requireNonNull(format, "format");
             return this;
         }
 
@@ -269,7 +283,7 @@ public final class LogSetup {
                 }
                 attach(context, appenders);
                 TaggedLogger.onLevelsChanged(() -> followLevels(context));
-                setup = new LogSetup(context, main, syslogAppender);
+                setup = new LogSetup(context, main, syslogAppender, format);
                 current = setup;
             }
             if (setup.main.getOpenError() != null) {
@@ -281,6 +295,9 @@ public final class LogSetup {
 
         private LogOutputAppender mainAppender(LoggerContext context) {
             TaggedEncoder encoder = new TaggedEncoder();
+            if (format == LogFormat.JSON) {
+                encoder.setLayout(new JsonLineLayout());
+            }
             encoder.getLayout().setTimestamp(timestamp);
             encoder.getLayout().setClock(clock);
             encoder.setContext(context);

@@ -48,11 +48,16 @@ public class TaggedLayout extends LayoutBase<ILoggingEvent> {
         StringBuilder line = new StringBuilder(message.length() + 40);
         if (timestamp) {
             line.append('[');
-            appendTimestamp(line, clock == null ? event.getInstant() : clock.instant());
+            appendTimestamp(line, timeOf(event));
             line.append("]: ");
         }
         line.append(message).append('\n');
         return line.toString();
+    }
+
+    /** The time a line shows: the event's, or the pinned clock's. */
+    Instant timeOf(ILoggingEvent event) {
+        return clock == null ? event.getInstant() : clock.instant();
     }
 
     /** The MESSAGE part of a line: the tagged line, or {@code [LEVEL] LOGGER: text} for other loggers. */
@@ -109,7 +114,7 @@ public class TaggedLayout extends LayoutBase<ILoggingEvent> {
         return out.append(digits);
     }
 
-    private static String describe(IThrowableProxy thrown, boolean frames) {
+    static String describe(IThrowableProxy thrown, boolean frames) {
         StringBuilder out = new StringBuilder(128);
         IThrowableProxy current = thrown;
         for (int depth = 0; current != null && depth < MAX_CAUSES; depth++) {

@@ -27,6 +27,9 @@ public final class ConfigurationDumper {
     private String render() {
         String group = null;
         for (Setting setting : Setting.values()) {
+            if (setting.isExtension() && configuration.location(setting.key()) == null) {
+                continue;
+            }
             if (group != null && !group.equals(setting.group())) {
                 out.append('\n');
             }
@@ -76,6 +79,7 @@ public final class ConfigurationDumper {
             case SPEC:
             case STRING:
             case LOG_LEVEL:
+            case LOG_FORMAT:
                 return RubyInspect.inspect(value.toString());
             default:
                 return value.toString();

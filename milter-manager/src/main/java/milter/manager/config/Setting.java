@@ -1,6 +1,7 @@
 package milter.manager.config;
 
 import java.util.Locale;
+import milter.core.log.LogFormat;
 import milter.core.log.LogLevels;
 import milter.core.net.ConnectionSpec;
 import milter.core.protocol.Status;
@@ -22,6 +23,8 @@ public enum Setting {
     LOG_PATH("log.path", Type.STRING, null),
     LOG_USE_SYSLOG("log.use_syslog", Type.BOOLEAN, true),
     LOG_SYSLOG_FACILITY("log.syslog_facility", Type.STRING, "mail"),
+    /** Not upstream's: {@code text} (upstream's lines) or {@code json} (JSON lines) for stdout and the log file. */
+    LOG_FORMAT("log.format", Type.LOG_FORMAT, "text"),
 
     MANAGER_CONNECTION_SPEC("manager.connection_spec", Type.SPEC, Platform.defaultConnectionSpec()),
     MANAGER_UNIX_SOCKET_MODE("manager.unix_socket_mode", Type.MODE, 0660),
@@ -44,6 +47,8 @@ public enum Setting {
     MANAGER_CONNECTION_CHECK_INTERVAL("manager.connection_check_interval", Type.INTEGER, 0),
     MANAGER_CHUNK_SIZE("manager.chunk_size", Type.INTEGER, 65535),
     MANAGER_MAX_PENDING_FINISHED_SESSIONS("manager.max_pending_finished_sessions", Type.INTEGER, 0),
+    /** Not upstream's: where the metrics and health endpoint listens (HTTP); nil (the default) is off. */
+    MANAGER_METRICS_SPEC("manager.metrics_spec", Type.SPEC, null),
 
     CONTROLLER_CONNECTION_SPEC("controller.connection_spec", Type.SPEC, null),
     CONTROLLER_UNIX_SOCKET_MODE("controller.unix_socket_mode", Type.MODE, 0660),
@@ -61,7 +66,7 @@ public enum Setting {
 
     /** Value types, with how a value given as text (command line, XML) is converted. */
     public enum Type {
-        STRING, BOOLEAN, INTEGER, MODE, STATUS, SPEC, LOG_LEVEL
+        STRING, BOOLEAN, INTEGER, MODE, STATUS, SPEC, LOG_LEVEL, LOG_FORMAT
     }
 
     private final String key;
@@ -84,6 +89,14 @@ public enum Setting {
 
     public Object defaultValue() {
         return defaultValue;
+    }
+
+    /**
+     * Whether the key is this implementation's own (not upstream's): {@code --show-config} lists it only when the
+     * configuration set it, so that an upstream configuration dumps as upstream's does.
+     */
+    public boolean isExtension() {
+        return this == LOG_FORMAT || this == MANAGER_METRICS_SPEC;
     }
 
     /** The group a key belongs to: package, security, log, manager, controller or database. */
@@ -113,6 +126,8 @@ public enum Setting {
                 return "should be one of [accept, temporary-failure, reject, discard]";
             case SPEC:
                 return "should be a connection spec (unix:PATH, inet:PORT@HOST, inet6:PORT@HOST)";
+            case LOG_FORMAT:
+                return "should be one of [text, json]";
             case LOG_LEVEL:
                 return "should be a combination of [default, none, critical, error, warning, message, info, debug,"
                         + " trace, statistics, profile, all] joined by |";
@@ -165,6 +180,8 @@ public enum Setting {
                 case LOG_LEVEL:
                     LogLevels.parse(value.toString());
                     return value.toString();
+                case LOG_FORMAT:
+                    return LogFormat.parse(value.toString()).nick();
                 default:
                     throw new IllegalStateException(type.name());
             }

@@ -13,6 +13,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The body of the message being processed. Chunks are kept in memory (as retained buffers, not copies) up to a
@@ -25,6 +26,9 @@ public final class BodyStore implements AutoCloseable {
 
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+    /** Bodies moved to a temporary file since the process started (read by the metrics). */
+    private static final LongAdder SPILLS = new LongAdder();
 
     private final long memoryThreshold;
     private final Path tempDirectory;
@@ -44,6 +48,11 @@ public final class BodyStore implements AutoCloseable {
 
     public boolean isEmpty() {
         return size == 0;
+    }
+
+    /** How many bodies have moved to a temporary file in this process. */
+    public static long spills() {
+        return SPILLS.sum();
     }
 
     /** Whether the body has moved to a temporary file. */
@@ -198,6 +207,7 @@ public final class BodyStore implements AutoCloseable {
         }
         file = created;
         channel = opened;
+        SPILLS.increment();
         if (memory != null) {
             try {
                 long written = 0;

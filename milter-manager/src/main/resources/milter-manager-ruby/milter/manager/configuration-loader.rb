@@ -104,6 +104,8 @@ module Milter
       setting "log", :path
       setting "log", :use_syslog, boolean: true
       setting "log", :syslog_facility
+      # Not upstream's: "text" (upstream's lines) or "json" (JSON lines).
+      setting "log", :format
 
       def level
         @context.session.get("log.level")
@@ -148,6 +150,8 @@ module Milter
       setting "manager", :connection_check_interval
       setting "manager", :chunk_size
       setting "manager", :max_pending_finished_sessions
+      # Not upstream's: where the metrics and health endpoint listens.
+      setting "manager", :metrics_spec
 
       attr_writer :run_gc_on_maintain
 

@@ -105,6 +105,7 @@ module Milter
         "log_path" => "log.path",
         "use_syslog" => "log.use_syslog",
         "syslog_facility" => "log.syslog_facility",
+        "log_format" => "log.format",
         "manager_connection_spec" => "manager.connection_spec",
         "manager_unix_socket_mode" => "manager.unix_socket_mode",
         "manager_unix_socket_group" => "manager.unix_socket_group",
@@ -131,6 +132,7 @@ module Milter
         "chunk_size" => "manager.chunk_size",
         "max_pending_finished_sessions" =>
           "manager.max_pending_finished_sessions",
+        "metrics_spec" => "manager.metrics_spec",
         "controller_connection_spec" => "controller.connection_spec",
         "controller_unix_socket_mode" => "controller.unix_socket_mode",
         "controller_unix_socket_group" => "controller.unix_socket_group",

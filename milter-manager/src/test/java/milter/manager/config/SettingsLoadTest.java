@@ -77,7 +77,9 @@ class SettingsLoadTest {
                 "database.port = 3307",
                 "database.path = \"/run/mysqld/mysqld.sock\"",
                 "database.user = \"mm\"",
-                "database.password = \"secret\"");
+                "database.password = \"secret\"",
+                "log.format = \"JSON\"",
+                "manager.metrics_spec = \"inet:9125@[127.0.0.1]\"");
         assertEquals("pkgsrc", c.string(Setting.PACKAGE_PLATFORM));
         assertEquals("prefix=/usr/pkg,x=1", c.string(Setting.PACKAGE_OPTIONS));
         assertTrue(c.bool(Setting.SECURITY_PRIVILEGE_MODE));
@@ -119,6 +121,8 @@ class SettingsLoadTest {
         assertEquals("/run/mysqld/mysqld.sock", c.string(Setting.DATABASE_PATH));
         assertEquals("mm", c.string(Setting.DATABASE_USER));
         assertEquals("secret", c.string(Setting.DATABASE_PASSWORD));
+        assertEquals("json", c.string(Setting.LOG_FORMAT));
+        assertEquals(ConnectionSpec.parse("inet:9125@[127.0.0.1]"), c.spec(Setting.MANAGER_METRICS_SPEC));
         for (Setting setting : Setting.values()) {
             assertTrue(c.location(setting.key()) != null, setting.key() + " has a location");
         }

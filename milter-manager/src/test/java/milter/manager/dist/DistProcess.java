@@ -39,7 +39,8 @@ final class DistProcess implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove("MILTER_MANAGER_CONFIG_DIR");
-        // Tests define their own children: milters installed on the machine must not be detected and added.
+        // The stock configuration's load_default would add the milters this machine has installed (CI installs
+        // opendkim, rspamd ... for the end-to-end suite) as children; these tests define their children themselves.
         builder.environment().put("MILTER_JAVA_OPTS", "-Dmilter.manager.platform=unknown");
         return new DistProcess(builder.start());
     }

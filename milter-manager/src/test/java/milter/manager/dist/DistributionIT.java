@@ -121,4 +121,18 @@ class DistributionIT {
             }
         }
     }
+
+    @Test
+    void testServerDrivesTestClientOverAUnixSocket() throws Exception {
+        Path socket = config.resolve("child.sock");
+        try (DistProcess child = DistProcess.start("milter-test-client", "-s", "unix:" + socket, "--log-level=info",
+                "--add-header", "X-Unix:yes")) {
+            child.awaitLine(Pattern.compile("\\[client\\]\\[listen\\]\\[start\\] <unix:"), WAIT);
+            DistProcess session = DistProcess.start("milter-test-server", "-s", "unix:" + socket, "-f",
+                    "<from@example.org>", "-r", "<to@example.com>", "-b", "hello", "--output-message");
+            assertEquals(0, session.waitFor(WAIT), session.output());
+            assertTrue(session.output().contains("status: pass"), session.output());
+            assertTrue(session.output().contains("+ X-Unix: yes"), session.output());
+        }
+    }
 }

@@ -287,6 +287,11 @@ public final class PythonMilter implements AutoCloseable {
             return this;
         }
 
+        /** The answer to RCPT for one recipient ({@code user@example.com}, no angle brackets); see {@link #reply}. */
+        public Builder replyToRecipient(String address, String... action) {
+            return add("--reply", json("envrcpt=" + address.toLowerCase(Locale.ROOT), action));
+        }
+
         /** Actions to request (masked with the offer): a number or names joined by {@code |} ({@code ADDHDRS|CHGBODY}). */
         public Builder actions(String flags) {
             return add("--actions", flags);

@@ -63,6 +63,15 @@ public final class Mailbox {
                 count + " message(s) to " + recipient);
     }
 
+    /**
+     * Waits until at least {@code count} delivered messages match {@code wanted} and returns those; {@code what}
+     * names them in the failure message.
+     */
+    public List<DeliveredMessage> awaitMatching(Predicate<DeliveredMessage> wanted, int count, Duration timeout,
+            String what) throws IOException {
+        return await(count, timeout, wanted, what);
+    }
+
     private List<DeliveredMessage> await(int count, Duration timeout, Predicate<DeliveredMessage> wanted,
             String what) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -50,8 +50,20 @@ public final class SmtpClient implements AutoCloseable {
 
     /** Connects, using {@code timeout} for the connect and for every reply, and reads the greeting. */
     public static SmtpClient connect(String host, int port, Duration timeout) throws IOException {
+        return connect(host, port, null, timeout);
+    }
+
+    /**
+     * Connects from {@code localAddress} (for example {@code 127.0.0.2}, so the server sees another client
+     * address on loopback; null for any), and reads the greeting.
+     */
+    public static SmtpClient connect(String host, int port, String localAddress, Duration timeout)
+            throws IOException {
         Socket socket = new Socket();
         try {
+            if (localAddress != null) {
+                socket.bind(new InetSocketAddress(localAddress, 0));
+            }
             int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
             socket.connect(new InetSocketAddress(host, port), millis);
             socket.setSoTimeout(millis);

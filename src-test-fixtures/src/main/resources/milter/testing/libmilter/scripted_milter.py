@@ -16,7 +16,8 @@ Arguments (JSON arrays are single arguments):
     --macros  '["connect", "j", "{daemon_name}"]'   macros to print at a stage
     --reply   '["STAGE", ACTION...]' answer at a stage; STAGE#N applies to the Nth call only. ACTION:
               continue accept reject tempfail discard skip noreply, or reply CODE XCODE TEXT [MORE LINES...];
-              STAGE@N applies to the Nth call counted over all connections (sequential tests)
+              STAGE@N applies to the Nth call counted over all connections (sequential tests);
+              envrcpt=ADDRESS applies to that recipient only (without angle brackets, lower case)
     --eom     '["OP", ARGS...]'      done in order at end of message before answering: addheader NAME VALUE,
               insheader INDEX NAME VALUE, chgheader NAME INDEX VALUE, addrcpt ADDR [PARAMS], delrcpt ADDR,
               chgfrom ADDR [PARAMS], replacebody TEXT, replacebody-bytes COUNT, quarantine REASON, progress,
@@ -127,7 +128,7 @@ class ScriptedMilter(Milter.Base):
         opts[3] = 0
         return Milter.CONTINUE
 
-    def answer(self, stage):
+    def answer(self, stage, argument=None):
         count = self.calls.get(stage, 0) + 1
         self.calls[stage] = count
         with CALLS_LOCK:
@@ -137,7 +138,8 @@ class ScriptedMilter(Milter.Base):
             value = self.getsymval(name)
             emit("MACRO", stage, "%s=%s" % (name, "<none>" if value is None else value))
         replies = CONFIG["replies"]
-        action = (replies.get("%s@%d" % (stage, total)) or replies.get("%s#%d" % (stage, count))
+        action = ((argument is not None and replies.get("%s=%s" % (stage, argument.lower())))
+                  or replies.get("%s@%d" % (stage, total)) or replies.get("%s#%d" % (stage, count))
                   or replies.get(stage) or ["continue"])
         if action[0] == "reply":
             self.setreply(action[1], action[2] or None, action[3] if len(action) > 3 else None, *action[4:])
@@ -158,7 +160,7 @@ class ScriptedMilter(Milter.Base):
 
     def envrcpt(self, recipient, *parameters):
         emit("EVENT", "envrcpt", recipient, *parameters)
-        return self.answer("envrcpt")
+        return self.answer("envrcpt", recipient.strip("<>"))
 
     def data(self):
         emit("EVENT", "data")
