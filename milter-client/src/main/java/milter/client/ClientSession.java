@@ -3,6 +3,7 @@ package milter.client;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
@@ -298,7 +299,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         int noEvent = ProtocolFlags.noEventFlag(type);
         if ((protocol & noEvent) != 0) {
             // The MTA sends an event it agreed to skip: the milter asked not to see it, so it does not.
-            debug("[client][skip][" + type.nick() + "]", "the MTA sent an event negotiated as skipped");
+            if (TaggedLogger.isEnabled(LogLevel.DEBUG)) {
+                debug("[client][skip][" + type.nick() + "]", "the MTA sent an event negotiated as skipped");
+            }
             completeStage(command, Reply.Continue.INSTANCE, null);
             return;
         }
@@ -316,7 +319,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (result == null) {
             result = Milter.continueReply();
         }
-        result.whenComplete((reply, error) -> onLoop(() -> completeStage(command, reply, error)));
+        if (result instanceof CompletableFuture<Reply> done && done.isDone() && !done.isCompletedExceptionally()) {
+            // Answered at once (a stage the milter completes synchronously): no callback objects needed.
+            completeStage(command, done.getNow(null), null);
+            return;
+        }
+        result.whenComplete((reply, error) -> {
+            if (channel.eventLoop().inEventLoop()) {
+                completeStage(command, reply, error);
+            } else {
+                channel.eventLoop().execute(() -> completeStage(command, reply, error));
+            }
+        });
     }
 
     private CompletionStage<Reply> invoke(Command command) {
@@ -667,17 +681,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(reply);
         }
-        ChannelFutureListener onFailure = future -> {
-            if (!future.isSuccess()) {
-                TaggedLogger.error(sessionId, writeErrorTags, "failed to write <" + type.nick() + ">: "
-                        + future.cause());
-                future.channel().close();
-            }
-        };
-        if (flush) {
-            channel.writeAndFlush(packet).addListener(onFailure);
-        } else {
-            channel.write(packet).addListener(onFailure);
+        ChannelFuture written = flush ? channel.writeAndFlush(packet) : channel.write(packet);
+        if (!written.isDone() || !written.isSuccess()) {
+            // Only a write that is still queued (or failed) needs watching; nearly all are written at once.
+            written.addListener((ChannelFutureListener) future -> {
+                if (!future.isSuccess()) {
+                    TaggedLogger.error(sessionId, writeErrorTags, "failed to write <" + type.nick() + ">: "
+                            + future.cause());
+                    future.channel().close();
+                }
+            });
         }
         return true;
     }

@@ -28,7 +28,16 @@ enum SessionState {
     private final CommandType command;
     private long next;
 
+    /** The states in declaration order, and the state each command leads to: looked up for every command. */
+    private static final SessionState[] ALL = values();
+    private static final SessionState[] BY_COMMAND = new SessionState[CommandType.values().length];
+
     static {
+        for (SessionState state : ALL) {
+            if (state.command != null) {
+                BY_COMMAND[state.command.ordinal()] = state;
+            }
+        }
         allow(NEGOTIATED, CONNECT, UNKNOWN);
         allow(CONNECT, HELO, ENVELOPE_FROM, UNKNOWN);
         allow(HELO, HELO, ENVELOPE_FROM, UNKNOWN);
@@ -60,12 +69,11 @@ enum SessionState {
 
     /** The state a reply-expecting command leads to. */
     static SessionState of(CommandType command) {
-        for (SessionState state : values()) {
-            if (state.command == command) {
-                return state;
-            }
+        SessionState state = command == null ? null : BY_COMMAND[command.ordinal()];
+        if (state == null) {
+            throw new IllegalArgumentException("no state for " + command);
         }
-        throw new IllegalArgumentException("no state for " + command);
+        return state;
     }
 
     /** Whether this state is inside a message transaction (an abort then reaches the milter). */
@@ -86,7 +94,7 @@ enum SessionState {
             if (at.ordinal() < NEGOTIATED.ordinal() || at.ordinal() >= BODY.ordinal()) {
                 return false;
             }
-            SessionState following = values()[at.ordinal() + 1];
+            SessionState following = ALL[at.ordinal() + 1];
             if (!following.skippable(protocol)) {
                 return false;
             }

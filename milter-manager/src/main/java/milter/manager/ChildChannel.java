@@ -9,8 +9,9 @@ import milter.core.protocol.Reply;
 
 /**
  * One open connection to a child milter, as the engine uses it. Every method is called on the session's event
- * loop and every returned stage completes there. A stage fails with a {@link ChildFailure} when the child times
- * out, breaks the protocol or goes away; the connection is then closed.
+ * loop and every returned stage completes there. A stage fails when the child times out, breaks the protocol or
+ * goes away (the connection is then closed); {@link ChildFailure#of} names the failure's kind. Callers must not
+ * complete the returned stages.
  */
 public interface ChildChannel {
 

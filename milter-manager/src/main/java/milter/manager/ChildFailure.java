@@ -58,12 +58,18 @@ public final class ChildFailure extends RuntimeException {
         return action;
     }
 
-    /** Unwraps completion wrappers to the ChildFailure inside, or makes one from any other throwable. */
+    /**
+     * Unwraps completion wrappers to the ChildFailure inside, turns milter-server's exceptions into their kind
+     * (see {@link ServerChildConnector#toFailure}), or makes one from any other throwable.
+     */
     public static ChildFailure of(Throwable error) {
         Throwable cause = error;
         while (cause != null) {
             if (cause instanceof ChildFailure failure) {
                 return failure;
+            }
+            if (cause instanceof milter.server.MilterServerException) {
+                return ServerChildConnector.toFailure(cause);
             }
             if (cause.getCause() == null || cause.getCause() == cause) {
                 break;

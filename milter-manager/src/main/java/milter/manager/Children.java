@@ -44,6 +44,7 @@ import milter.manager.message.HeaderDiff;
  */
 public final class Children {
     private static final int MAX_VERSION = 6;
+    private static final int STAGES = CommandType.values().length;
     private static final long RETRY_DELAY_MILLIS = Long.getLong("milter.manager.connect-retry-delay-ms", 5000);
 
     private final long tag;
@@ -72,6 +73,10 @@ public final class Children {
 
     private MessageInProgress message;
 
+    /** Per stage: the MTA macro table last turned into a packet for the children, and that packet. */
+    private final Map<String, String>[] macroTables = newTables();
+    private final Command.DefineMacro[] macroPackets = new Command.DefineMacro[STAGES];
+
     public Children(long tag, Configuration configuration, ChildConnector connector, EventLoop loop, Macros mtaMacros,
             IntSupplier processingSessions) {
         this.tag = tag;
@@ -84,6 +89,11 @@ public final class Children {
 
     public long tag() {
         return tag;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String>[] newTables() {
+        return (Map<String, String>[]) new Map<?, ?>[STAGES];
     }
 
     public Status lastMtaStatus() {
@@ -1361,10 +1371,28 @@ public final class Children {
     /** Sends the child the macros of a stage: the MTA's table plus what conditions set, names sorted. */
     private void sendMacros(Child child, CommandType stage) {
         Map<String, String> table = mtaMacros == null ? null : mtaMacros.stage(stage);
-        Map<String, String> extra = child.conditionMacros.remove(stage);
-        if ((table == null || table.isEmpty()) && (extra == null || extra.isEmpty())) {
+        Map<String, String> extra = child.conditionMacros.isEmpty() ? null : child.conditionMacros.remove(stage);
+        if (extra == null || extra.isEmpty()) {
+            if (table != null && !table.isEmpty()) {
+                child.channel.sendMacros(mtaMacrosFor(stage, table));
+            }
             return;
         }
+        child.channel.sendMacros(sortedMacros(stage, table, extra));
+    }
+
+    /** The MTA's macros of a stage as sent to children: built once per table, shared by every child. */
+    private Command.DefineMacro mtaMacrosFor(CommandType stage, Map<String, String> table) {
+        int index = stage.ordinal();
+        if (macroTables[index] != table) {
+            macroTables[index] = table;
+            macroPackets[index] = sortedMacros(stage, table, null);
+        }
+        return macroPackets[index];
+    }
+
+    private static Command.DefineMacro sortedMacros(CommandType stage, Map<String, String> table,
+            Map<String, String> extra) {
         TreeMap<String, String> sorted = new TreeMap<>();
         if (table != null) {
             table.forEach((name, value) -> sorted.put(Macros.wireName(name), value));
@@ -1372,7 +1400,7 @@ public final class Children {
         if (extra != null) {
             extra.forEach((name, value) -> sorted.put(Macros.wireName(name), value));
         }
-        child.channel.sendMacros(new Command.DefineMacro(stage, sorted));
+        return new Command.DefineMacro(stage, sorted);
     }
 
     // ------------------------------------------------------------------------------------- applicable conditions

@@ -89,7 +89,11 @@ public final class ServerChildConnector implements ChildConnector {
         return new ChildFailure(ChildFailure.Kind.PROTOCOL_ERROR, message, cause);
     }
 
-    /** One child connection as the engine sees it; buffers handed in stay owned by the caller. */
+    /**
+     * One child connection as the engine sees it; buffers handed in stay owned by the caller. Its stages are
+     * milter-server's own: they fail with milter-server's exceptions, which {@link ChildFailure#of} maps (a wrapper
+     * future per command would cost more than every other object of a stage).
+     */
     private static final class SessionChannel implements ChildChannel {
         private final ServerSession session;
 
@@ -99,7 +103,7 @@ public final class ServerChildConnector implements ChildConnector {
 
         @Override
         public CompletionStage<Option> negotiate(Option offer) {
-            return mapFailure(session.negotiate(offer));
+            return session.negotiate(offer);
         }
 
         @Override
@@ -107,7 +111,7 @@ public final class ServerChildConnector implements ChildConnector {
             if (command instanceof ByteBufMessage message) {
                 message.retain();
             }
-            return mapFailure(session.send(command));
+            return session.send(command);
         }
 
         @Override
@@ -117,7 +121,7 @@ public final class ServerChildConnector implements ChildConnector {
 
         @Override
         public CompletionStage<Reply> endOfMessage(ByteBuf data, Consumer<Reply> modifications) {
-            return mapFailure(session.endOfMessage(data.retain(), modifications));
+            return session.endOfMessage(data.retain(), modifications);
         }
 
         @Override

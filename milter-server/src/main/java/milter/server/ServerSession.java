@@ -89,10 +89,25 @@ public final class ServerSession {
     private ReplyDecoder decoder;
     private ScheduledFuture<?> connectTimer;
     private ScheduledFuture<?> writeTimer;
+    /**
+     * The reply timer is one scheduled check per session, not one timer per command: arming it only moves
+     * {@link #replyDeadline}; a check that finds the deadline moved on schedules itself again for the rest.
+     */
     private ScheduledFuture<?> replyTimer;
+    /** When the scheduled reply check runs (nanoTime). */
+    private long replyCheckAt;
+    /** When the awaited reply is due (nanoTime); meaningful while {@link #replyAwaited} is set. */
+    private long replyDeadline;
+    /** The command whose reply the timer guards, or null when the timer is disarmed. */
+    private Pending replyAwaited;
+    private ScheduledFuture<?> quitTimer;
     private int writesInFlight;
     private boolean flushScheduled;
     private boolean unflushed;
+    /** A macro packet written but not flushed yet, and its caller's future. */
+    private ChannelFuture unflushedMacros;
+    private CompletableFuture<Void> unflushedMacrosFuture;
+    private final Runnable flushTask = this::flushNow;
 
     private Option offer;
     private Option option;
@@ -148,7 +163,11 @@ public final class ServerSession {
      */
     public CompletionStage<Reply> send(Command command) {
         CompletableFuture<Reply> future = new CompletableFuture<>();
-        onLoop(() -> doSend(command, null, future), future, command);
+        if (loop.inEventLoop()) {
+            doSend(command, null, future);
+        } else {
+            onLoop(() -> doSend(command, null, future), future, command);
+        }
         return future;
     }
 
@@ -161,7 +180,11 @@ public final class ServerSession {
     public CompletionStage<Reply> endOfMessage(ByteBuf data, Consumer<Reply> onModificationOrProgress) {
         Command.EndOfMessage command = new Command.EndOfMessage(data == null ? Unpooled.EMPTY_BUFFER : data);
         CompletableFuture<Reply> future = new CompletableFuture<>();
-        onLoop(() -> doSend(command, onModificationOrProgress, future), future, command);
+        if (loop.inEventLoop()) {
+            doSend(command, onModificationOrProgress, future);
+        } else {
+            onLoop(() -> doSend(command, onModificationOrProgress, future), future, command);
+        }
         return future;
     }
 
@@ -172,7 +195,11 @@ public final class ServerSession {
      */
     public CompletionStage<Void> sendMacros(Command.DefineMacro macros) {
         CompletableFuture<Void> future = new CompletableFuture<>();
-        onLoop(() -> doSendMacros(macros, future), future, null);
+        if (loop.inEventLoop()) {
+            doSendMacros(macros, future);
+        } else {
+            onLoop(() -> doSendMacros(macros, future), future, null);
+        }
         return future;
     }
 
@@ -425,7 +452,9 @@ public final class ServerSession {
         int noEvent = ProtocolFlags.noEventFlag(type);
         if (noEvent != 0 && option.has(noEvent)) {
             ReferenceCountUtil.release(command);
-            debug("[server][" + type.nick() + "][skip]", () -> "not sent: the milter does not want it");
+            if (debugging()) {
+                debug("[server][" + type.nick() + "][skip]", () -> "not sent: the milter does not want it");
+            }
             future.complete(type == CommandType.BODY ? Reply.Skip.INSTANCE : Reply.Continue.INSTANCE);
             return;
         }
@@ -433,14 +462,18 @@ public final class ServerSession {
         int noReply = ProtocolFlags.noReplyFlag(type);
         if (noReply != 0 && option.has(noReply)) {
             state = next;
-            debug("[server][send][" + type.nick() + "]", () -> describe(command) + " (no reply)");
+            if (debugging()) {
+                debug("[server][send][" + type.nick() + "]", () -> describe(command) + " (no reply)");
+            }
             track(writeAndFlush(command), () -> future.complete(Reply.Continue.INSTANCE), future);
             return;
         }
         Pending p = new Pending(type, future, listener);
         pending = p;
         state = next;
-        debug("[server][send][" + type.nick() + "]", () -> describe(command));
+        if (debugging()) {
+            debug("[server][send][" + type.nick() + "]", () -> describe(command));
+        }
         if (command instanceof Command.Body body && body.content().readableBytes() > MAX_BODY_CHUNK) {
             p.body = body;
             p.bodyOffset = body.content().readerIndex();
@@ -482,10 +515,25 @@ public final class ServerSession {
             future.complete(null);
             return;
         }
-        debug("[server][send][" + stage.nick() + "][macros]", () -> filtered.macros().toString());
+        if (debugging()) {
+            debug("[server][send][" + stage.nick() + "][macros]", () -> filtered.macros().toString());
+        }
         ChannelFuture written = channel.write(filtered);
         unflushed = true;
+        if (unflushedMacros != null) {
+            trackMacros();
+        }
+        // Tracked once flushed (with the command that follows, normally), when it is most likely written.
+        unflushedMacros = written;
+        unflushedMacrosFuture = future;
         flushLater();
+    }
+
+    private void trackMacros() {
+        ChannelFuture written = unflushedMacros;
+        CompletableFuture<Void> future = unflushedMacrosFuture;
+        unflushedMacros = null;
+        unflushedMacrosFuture = null;
         track(written, () -> future.complete(null), future);
     }
 
@@ -554,8 +602,7 @@ public final class ServerSession {
             return;
         }
         quitted = true;
-        cancel(replyTimer);
-        replyTimer = null;
+        stopReplyTimer();
         Pending p = pending;
         pending = null;
         if (p != null) {
@@ -575,8 +622,8 @@ public final class ServerSession {
         }
         if (channel instanceof DuplexChannel duplex) {
             duplex.shutdownOutput();
-            replyTimer = loop.schedule(() -> {
-                replyTimer = null;
+            quitTimer = loop.schedule(() -> {
+                quitTimer = null;
                 channel.close();
             }, options.readingTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } else {
@@ -618,7 +665,11 @@ public final class ServerSession {
 
     private ChannelFuture writeAndFlush(Command command) {
         unflushed = false;
-        return channel.writeAndFlush(command);
+        ChannelFuture written = channel.writeAndFlush(command);
+        if (unflushedMacros != null) {
+            trackMacros();
+        }
+        return written;
     }
 
     private void flushLater() {
@@ -626,13 +677,18 @@ public final class ServerSession {
             return;
         }
         flushScheduled = true;
-        loop.execute(() -> {
-            flushScheduled = false;
-            if (unflushed && channel.isActive()) {
-                unflushed = false;
-                channel.flush();
-            }
-        });
+        loop.execute(flushTask);
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
+        if (unflushed && channel.isActive()) {
+            unflushed = false;
+            channel.flush();
+        }
+        if (unflushedMacros != null) {
+            trackMacros();
+        }
     }
 
     /**
@@ -640,6 +696,11 @@ public final class ServerSession {
      * on failure {@code target} (if any) fails and the session ends.
      */
     private void track(ChannelFuture written, Runnable onWritten, CompletableFuture<?> target) {
+        if (written.isDone() && written.isSuccess()) {
+            // Written into the socket at once, as nearly every packet is: no timer, no listener.
+            onWritten.run();
+            return;
+        }
         writesInFlight++;
         if (writeTimer == null) {
             armWriteTimer();
@@ -685,16 +746,58 @@ public final class ServerSession {
         if (pending != p || p.isDone()) {
             return;
         }
-        cancel(replyTimer);
+        boolean endOfMessage = p.command == CommandType.END_OF_MESSAGE;
+        Duration timeout = endOfMessage ? options.endOfMessageTimeout() : options.readingTimeout();
+        long now = System.nanoTime();
+        replyAwaited = p;
+        replyDeadline = now + timeout.toNanos();
+        if (replyTimer != null && replyCheckAt - replyDeadline > 0) {
+            // The scheduled check comes after the new deadline (a shorter timeout than the last one): move it.
+            replyTimer.cancel(false);
+            replyTimer = null;
+        }
+        if (replyTimer == null) {
+            scheduleReplyCheck(now, replyDeadline);
+        }
+    }
+
+    private void scheduleReplyCheck(long now, long at) {
+        replyCheckAt = at;
+        replyTimer = loop.schedule(this::checkReplyTimer, Math.max(0, at - now), TimeUnit.NANOSECONDS);
+    }
+
+    private void checkReplyTimer() {
+        replyTimer = null;
+        Pending p = replyAwaited;
+        if (p == null || pending != p || p.isDone()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (replyDeadline - now > 0) {
+            scheduleReplyCheck(now, replyDeadline);
+            return;
+        }
+        replyAwaited = null;
         boolean endOfMessage = p.command == CommandType.END_OF_MESSAGE;
         TimeoutKind kind = endOfMessage ? TimeoutKind.END_OF_MESSAGE : TimeoutKind.READING;
         Duration timeout = endOfMessage ? options.endOfMessageTimeout() : options.readingTimeout();
-        replyTimer = loop.schedule(() -> {
-            replyTimer = null;
+        if (debugging()) {
             debug("[server][timeout][" + kind.nick() + "]", () -> "");
-            fail(new MilterTimeoutException(kind, p.state.nick(), kind.nick() + " timeout: no reply to "
-                    + p.state.nick() + " within " + seconds(timeout) + " seconds"));
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        fail(new MilterTimeoutException(kind, p.state.nick(), kind.nick() + " timeout: no reply to "
+                + p.state.nick() + " within " + seconds(timeout) + " seconds"));
+    }
+
+    /** The awaited reply came (or no longer matters); the scheduled check, if any, stays for the next command. */
+    private void disarmReplyTimer() {
+        replyAwaited = null;
+    }
+
+    /** Drops the scheduled check too: nothing will be awaited on this connection any more. */
+    private void stopReplyTimer() {
+        replyAwaited = null;
+        cancel(replyTimer);
+        replyTimer = null;
     }
 
     private static void cancel(ScheduledFuture<?> timer) {
@@ -720,7 +823,9 @@ public final class ServerSession {
             invalid(reply, state, null);
             return;
         }
-        debug("[server][receive][" + ReplyRules.nick(reply) + "][" + p.state.nick() + "]", reply::toString);
+        if (debugging()) {
+            debug("[server][receive][" + ReplyRules.nick(reply) + "][" + p.state.nick() + "]", reply::toString);
+        }
         ReplyType type = reply.type();
         if (p.command == CommandType.NEGOTIATE) {
             if (reply instanceof Reply.Negotiate negotiate) {
@@ -748,8 +853,7 @@ public final class ServerSession {
         if (type == ReplyType.SKIP) {
             skipBody = true;
         } else if (type == ReplyType.CONTINUE && p.body != null) {
-            cancel(replyTimer);
-            replyTimer = null;
+            disarmReplyTimer();
             writeNextBodyPiece(p);
             return;
         }
@@ -800,8 +904,7 @@ public final class ServerSession {
     }
 
     private void finish(Pending p) {
-        cancel(replyTimer);
-        replyTimer = null;
+        disarmReplyTimer();
         pending = null;
         p.releaseBody();
         waitingNanos += System.nanoTime() - p.startNanos;
@@ -837,8 +940,7 @@ public final class ServerSession {
         }
         cancel(writeTimer);
         writeTimer = null;
-        cancel(replyTimer);
-        replyTimer = null;
+        stopReplyTimer();
         Pending p = pending;
         pending = null;
         if (p != null) {
@@ -869,12 +971,12 @@ public final class ServerSession {
                 failure = new MilterClosedException(state.nick(), "connection closed by milter");
                 debug("[server][closed]", () -> "connection closed by milter in " + state.nick());
             }
-        } else {
-            cancel(writeTimer);
-            writeTimer = null;
-            cancel(replyTimer);
-            replyTimer = null;
         }
+        cancel(writeTimer);
+        writeTimer = null;
+        stopReplyTimer();
+        cancel(quitTimer);
+        quitTimer = null;
         // A connect still in progress learns of the close from its own future (failed or cancelled).
         closed.complete(null);
     }
@@ -947,6 +1049,11 @@ public final class ServerSession {
                 closed.complete(null);
             }
         }
+    }
+
+    /** Whether debug lines are wanted; callers that build their tags check it first. */
+    private static boolean debugging() {
+        return TaggedLogger.isEnabled(LogLevel.DEBUG);
     }
 
     private void debug(String tags, java.util.function.Supplier<String> message) {

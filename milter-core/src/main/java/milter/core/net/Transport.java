@@ -16,6 +16,12 @@ import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDomainSocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerDomainSocketChannel;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.SocketAddress;
@@ -29,6 +35,8 @@ import java.util.Locale;
  */
 public enum Transport {
     EPOLL,
+    /** Linux io_uring: only when asked for with {@code -Dmilter.transport=io_uring}. */
+    IO_URING,
     NIO;
 
     /** The system property that forces a transport: {@code nio}, {@code epoll} or {@code auto} (the default). */
@@ -53,6 +61,13 @@ public enum Transport {
                 return epollAvailable ? EPOLL : NIO;
             case "nio":
                 return NIO;
+            case "io_uring":
+            case "io-uring":
+                if (!IoUring.isAvailable()) {
+                    throw new IllegalStateException(PROPERTY + "=io_uring but io_uring is not available here: "
+                            + IoUring.unavailabilityCause());
+                }
+                return IO_URING;
             case "epoll":
                 if (!epollAvailable) {
                     throw new IllegalStateException(PROPERTY + "=epoll but epoll is not available here: "
@@ -60,13 +75,20 @@ public enum Transport {
                 }
                 return EPOLL;
             default:
-                throw new IllegalArgumentException(PROPERTY + " should be one of auto, epoll, nio but was <"
+                throw new IllegalArgumentException(PROPERTY + " should be one of auto, epoll, io_uring, nio but was <"
                         + requested + ">");
         }
     }
 
     public IoHandlerFactory ioHandlerFactory() {
-        return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        switch (this) {
+            case EPOLL:
+                return EpollIoHandler.newFactory();
+            case IO_URING:
+                return IoUringIoHandler.newFactory();
+            default:
+                return NioIoHandler.newFactory();
+        }
     }
 
     /** An event loop group with daemon threads named {@code NAME-N}; {@code threads <= 0} means one per core. */
@@ -80,6 +102,9 @@ public enum Transport {
         if (this == EPOLL) {
             return unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class;
         }
+        if (this == IO_URING) {
+            return unix ? IoUringServerDomainSocketChannel.class : IoUringServerSocketChannel.class;
+        }
         return unix ? NioServerDomainSocketChannel.class : NioServerSocketChannel.class;
     }
 
@@ -88,13 +113,16 @@ public enum Transport {
         if (this == EPOLL) {
             return unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class;
         }
+        if (this == IO_URING) {
+            return unix ? IoUringDomainSocketChannel.class : IoUringSocketChannel.class;
+        }
         return unix ? NioDomainSocketChannel.class : NioSocketChannel.class;
     }
 
     /** The address form the transport's channels expect for a spec (epoll uses Netty's own UNIX address type). */
     public SocketAddress socketAddress(ConnectionSpec spec) {
         SocketAddress address = spec.toSocketAddress();
-        if (this == EPOLL && address instanceof UnixDomainSocketAddress unix) {
+        if (this != NIO && address instanceof UnixDomainSocketAddress unix) {
             return new DomainSocketAddress(unix.getPath().toString());
         }
         return address;

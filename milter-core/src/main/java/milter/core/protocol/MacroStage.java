@@ -38,11 +38,17 @@ public enum MacroStage {
 
     /** The stage whose macros precede a command, or null when that command has no requestable list. */
     public static MacroStage forCommand(CommandType command) {
+        return command == null ? null : BY_COMMAND[command.ordinal()];
+    }
+
+    /** The stage of each command (by ordinal), for the lookup done with every macro packet. */
+    private static final MacroStage[] BY_COMMAND = new MacroStage[CommandType.values().length];
+
+    static {
         for (MacroStage stage : values()) {
-            if (stage.command == command) {
-                return stage;
+            if (stage.command != null && BY_COMMAND[stage.command.ordinal()] == null) {
+                BY_COMMAND[stage.command.ordinal()] = stage;
             }
         }
-        return null;
     }
 }

@@ -1,5 +1,6 @@
 package milter.core.protocol;
 
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,18 +28,24 @@ public final class Macros {
         }
         Map<String, String> table = new LinkedHashMap<>();
         macros.forEach((name, value) -> table.put(normalize(name), value));
-        stages.put(stage, table);
+        stages.put(stage, Collections.unmodifiableMap(table));
     }
 
-    /** Sets one macro in a stage's table, keeping the others. */
+    /** Sets one macro in a stage's table, keeping the others (the stage gets a new table). */
     public void set(CommandType stage, String name, String value) {
-        stages.computeIfAbsent(stage, s -> new LinkedHashMap<>()).put(normalize(name), value);
+        Map<String, String> current = stages.get(stage);
+        Map<String, String> table = current == null ? new LinkedHashMap<>() : new LinkedHashMap<>(current);
+        table.put(normalize(name), value);
+        stages.put(stage, Collections.unmodifiableMap(table));
     }
 
-    /** The table of one stage (normalised names), or null when the MTA sent none. */
+    /**
+     * The table of one stage (normalised names, read-only), or null when the MTA sent none. A table never changes:
+     * new macros for the stage make a new table, so callers may keep what they derived from one while it is the
+     * same object.
+     */
     public Map<String, String> stage(CommandType stage) {
-        Map<String, String> table = stages.get(stage);
-        return table == null ? null : java.util.Collections.unmodifiableMap(table);
+        return stages.get(stage);
     }
 
     /** Looks a macro up across every stage defined so far; later stages win. */

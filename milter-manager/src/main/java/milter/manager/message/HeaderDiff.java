@@ -16,6 +16,10 @@ public final class HeaderDiff {
 
     public static List<Reply> diff(HeaderList original, HeaderList modified) {
         List<Reply> replies = new ArrayList<>();
+        if (original.list().equals(modified.list())) {
+            // Nobody edited the headers (most messages): nothing to send, no matching walk needed.
+            return replies;
+        }
         HeaderList rest = original.copy();
         List<Header> target = modified.list();
         for (int i = 0; i < target.size(); i++) {

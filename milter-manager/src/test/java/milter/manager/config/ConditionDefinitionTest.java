@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -44,16 +45,23 @@ class ConditionDefinitionTest {
     Path directory;
 
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private Level previousLevel;
 
     @BeforeEach
     void captureLog() {
         log.start();
-        ((Logger) LoggerFactory.getLogger(TaggedLogger.LOGGER_NAME)).addAppender(log);
+        Logger tagged = (Logger) LoggerFactory.getLogger(TaggedLogger.LOGGER_NAME);
+        // The module's logback-test.xml turns every logger off; the tagged lines are what is checked here.
+        previousLevel = tagged.getLevel();
+        tagged.setLevel(Level.TRACE);
+        tagged.addAppender(log);
     }
 
     @AfterEach
     void releaseLog() {
-        ((Logger) LoggerFactory.getLogger(TaggedLogger.LOGGER_NAME)).detachAppender(log);
+        Logger tagged = (Logger) LoggerFactory.getLogger(TaggedLogger.LOGGER_NAME);
+        tagged.detachAppender(log);
+        tagged.setLevel(previousLevel);
     }
 
     private Configuration load(String... lines) {
